@@ -1,0 +1,218 @@
+"""Wiring and lifecycle: build every component from a validated config, once.
+
+The CLI and the tests both go through `App.open(...)`; nothing else reads configuration
+or decides which embedder, translator or sinks are used.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from monitors.clustering import Clusterer
+from monitors.translate import Translator, TranslatorSettings, text_hash
+
+from bot.config import Config, Secrets
+from bot.delivery import DeliveryWorker
+from bot.sinks import Sink
+from monitors.embedding import Embedder, load_embedder
+from monitors.matching import Matcher
+from monitors.models import Claim, Post
+from monitors.pipeline import BatchResult, Pipeline
+from monitors.stages import Cluster, DetectLanguage, Embed, MatchClaims, Translate
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 256
+
+
+@dataclass(slots=True)
+class ReplaySummary:
+    posts: int = 0
+    new: int = 0
+    edited: int = 0
+    unchanged: int = 0
+    alerts: int = 0
+
+
+class App:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        matcher: Matcher,
+        pipeline: Pipeline,
+        delivery: DeliveryWorker,
+        translator: Translator | None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.matcher = matcher
+        self.pipeline = pipeline
+        self.delivery = delivery
+        self.translator = translator
+
+    @classmethod
+    async def open(
+        cls,
+        config: Config,
+        *,
+        db_path: Path | str | None = None,
+        sinks: Sequence[Sink] = (),
+        secrets: Secrets | None = None,
+        embedder: Embedder | str | None = "config",
+    ) -> App:
+        """Open storage, load claims into the matcher, seed dedup state, build the pipeline."""
+        store = await Store.open(db_path or config.storage.path)
+        try:
+            if embedder == "config":
+                embedder = load_embedder(config.matching.embedder)
+            translator = _translator(config, secrets or Secrets.from_env({}))
+            matcher = Matcher(embedder, threshold=config.alerts.threshold)
+            clusterer = Clusterer(window=timedelta(hours=config.dedup.window_hours))
+            delivery = DeliveryWorker(store, sinks)
+            pipeline = Pipeline(
+                store,
+                (
+                    DetectLanguage(config.hints_for),
+                    Embed(embedder),
+                    Cluster(clusterer),
+                    Translate(translator, _TranslationCache(store, translator)),
+                    MatchClaims(matcher, _alerting(config), config.matching.top_k),
+                ),
+                destinations=delivery.destinations,
+                channel_info=_channel_info(config),
+                hash_text=_hasher(config),
+            )
+            app = cls(config, store, matcher, pipeline, delivery, translator)
+            await app.add_claims(claim.to_claim() for claim in config.claims)
+            matcher.add_claims(await store.claims.list("open"))
+            await _seed(store, clusterer, config)
+        except BaseException:
+            await store.close()
+            raise
+        return app
+
+    async def close(self) -> None:
+        await self.delivery.close()
+        await self.store.close()
+
+    async def add_claims(self, claims: Iterable[Claim]) -> list[Claim]:
+        """Store claims and index the new or changed ones at once."""
+        async with self.store.transaction():
+            changed = await self.store.claims.upsert(list(claims))
+        for claim in changed:
+            self.matcher.remove_claim(claim.id)
+        self.matcher.add_claims([claim for claim in changed if claim.status == "open"])
+        return changed
+
+    async def process(self, posts: Sequence[Post]) -> BatchResult:
+        result = await self.pipeline.process(posts)
+        if result.alert_ids:
+            self.delivery.wake.set()
+        return result
+
+    async def replay(
+        self, posts: Iterable[Post], *, progress: Callable[[int], None] | None = None
+    ) -> ReplaySummary:
+        """Run posts through the pipeline in batches, delivering alerts as they come."""
+        summary = ReplaySummary()
+        batch: list[Post] = []
+        for post in posts:
+            batch.append(post)
+            if len(batch) >= BATCH_SIZE:
+                await self._replay_batch(batch, summary, progress)
+                batch = []
+        if batch:
+            await self._replay_batch(batch, summary, progress)
+        await self.delivery.deliver_due()
+        return summary
+
+    async def _replay_batch(
+        self, batch: list[Post], summary: ReplaySummary, progress: Callable[[int], None] | None
+    ) -> None:
+        result = await self.process(batch)
+        summary.posts += len(batch)
+        summary.new += result.new
+        summary.edited += result.edited
+        summary.unchanged += result.unchanged
+        summary.alerts += len(result.alert_ids)
+        if result.alert_ids:
+            await self.delivery.deliver_due()
+        if progress:
+            progress(len(batch))
+
+
+def _translator(config: Config, secrets: Secrets) -> Translator | None:
+    settings = config.translation
+    if settings.backend == "none":
+        return None
+    return Translator(
+        TranslatorSettings(
+            backend=settings.backend,
+            target=settings.target,
+            url=settings.url,
+            api_key=secrets.translate_key,
+            timeout_s=settings.timeout_s,
+            max_concurrency=settings.max_concurrency,
+            rate_per_s=settings.rate_per_s,
+        )
+    )
+
+
+def _hasher(config: Config) -> Callable[[str], str]:
+    target = config.translation.target
+    return lambda text: text_hash(text, target)
+
+
+def _alerting(config: Config) -> Callable[[int], bool]:
+    def alerting(channel_id: int) -> bool:
+        channel = config.channel(channel_id)
+        return channel.alert if channel else True
+
+    return alerting
+
+
+def _channel_info(config: Config):
+    def info(post: Post) -> tuple[int, str | None, str | None, str | None]:
+        channel = config.channel(post.channel_id) or config.channel(post.channel_username)
+        return (
+            post.channel_id,
+            post.channel_username or (channel.username if channel else None),
+            post.channel_title or (channel.name if channel else None),
+            channel.category if channel else None,
+        )
+
+    return info
+
+
+class _TranslationCache:
+    """The translate stage's view of the database."""
+
+    def __init__(self, store: Store, translator: Translator | None) -> None:
+        self._store = store
+        self._translator = translator
+
+    async def cached(self, hashes: Sequence[str]) -> dict[str, str]:
+        return await self._store.translations.get_many(hashes)
+
+    async def for_clusters(self, cluster_ids: Sequence[str]) -> dict[str, str]:
+        return await self._store.posts.cluster_translations(cluster_ids)
+
+    async def remember(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        settings = self._translator.settings  # type: ignore[union-attr]
+        async with self._store.transaction():
+            await self._store.translations.put_many(rows, settings.target, settings.backend)
+
+
+async def _seed(store: Store, clusterer: Clusterer, config: Config) -> None:
+    """Give dedup the stories of the last window, so a restart does not split them."""
+    newest = await store.posts.newest_date()
+    if newest is not None:
+        clusterer.seed(
+            await store.posts.recent(newest - timedelta(hours=config.dedup.window_hours))
+        )

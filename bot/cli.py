@@ -1,0 +1,158 @@
+"""The `claimwatch` command line: parse arguments, call into the app, pick exit codes.
+
+Heavy imports (Telethon, the embedding model, numpy) happen inside the commands so
+`claimwatch --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bot.config import Config, ConfigError, load_config
+
+EXIT_BAD_INPUT = 1
+EXIT_CONFIG = 2
+
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: readable alerts; json: one alert object a line.",
+)
+DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file.")
+
+
+class CLIError(click.ClickException):
+    """A clean one-line failure with its own exit status."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"claimwatch: {self.format_message()}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="claimwatch")
+def cli(verbose: int) -> None:
+    """Follow Telegram channels, match their posts to live-blog claims, alert analysts."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="claimwatch")
+
+
+def read_config(path: Path | None, **overrides) -> Config:
+    """The validated config (defaults when no file is given), as a CLIError on failure."""
+    from bot.config import parse_config
+
+    try:
+        config = load_config(path) if path else parse_config({})
+    except ConfigError as exc:
+        raise CLIError(str(exc), EXIT_CONFIG) from None
+    for section, values in overrides.items():
+        updated = getattr(config, section).model_copy(update=values)
+        config = config.model_copy(update={section: updated})
+    return config
+
+
+def run_async(coro):
+    """Run a command body, turning known failures into clean exits."""
+    from monitors.export import ExportError
+    from storage import StorageError
+
+    try:
+        return asyncio.run(coro)
+    except ConfigError as exc:
+        raise CLIError(str(exc), EXIT_CONFIG) from None
+    except (ExportError, StorageError) as exc:
+        raise CLIError(str(exc)) from None
+
+
+@cli.command("check-config")
+@click.argument("file", type=click.Path(path_type=Path))
+def check_config(file: Path) -> None:
+    """Validate FILE and summarise what it sets up."""
+    from bot.summary import describe_config
+
+    click.echo(describe_config(read_config(file), file))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@DB
+@FORMAT
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
+def replay(paths, config_path, db, fmt, progress) -> None:
+    """Run Telegram Desktop exports (folders or result.json) through the pipeline.
+
+    Without --config nothing is translated (a history replay would flood a free
+    translator); with one, its translation backend is used.
+    """
+    from bot.replay import replay_exports
+
+    overrides = {} if config_path else {"translation": {"backend": "none"}}
+    config = read_config(config_path, **overrides)
+    run_async(replay_exports(config, list(paths), db=db, fmt=fmt, progress=progress))
+
+
+@cli.command()
+@DB
+@FORMAT
+def demo(db, fmt) -> None:
+    """Replay the bundled raid scenario offline and print the alerts analysts would get."""
+    from bot.demo import run_demo
+
+    run_async(run_demo(db=db, fmt=fmt))
+
+
+@cli.command()
+@click.option(
+    "--claims", "claims_path", required=True, type=click.Path(exists=True, path_type=Path)
+)
+@click.option("--posts", "posts_path", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--top", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+def rank(claims_path, posts_path, top, config_path) -> None:
+    """Rank claims for each post (JSON lines), with the pipeline's matcher and threshold."""
+    from bot.rank import rank_files
+
+    config = read_config(config_path)
+    try:
+        rank_files(config, claims_path, posts_path, top, sys.stdout)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+@cli.command("detect-lang")
+@click.option("--hint", "hints", multiple=True, help="Language hint(s), as a channel would give.")
+def detect_lang(hints) -> None:
+    """Read text lines on stdin; print one ISO 639-1 code a line ('und' when unsure)."""
+    from monitors.language import detect
+
+    out = sys.stdout
+    for line in sys.stdin:
+        out.write(detect(line.rstrip("\n"), hints) + "\n")
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(["posts", "claims", "alerts", "clusters"]))
+@click.option("--db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+def export(what, db, fmt) -> None:
+    """Write stored posts, claims, alerts or clusters to stdout."""
+    from bot.export import export_table
+
+    run_async(export_table(db, what, fmt, sys.stdout))

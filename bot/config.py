@@ -1,0 +1,297 @@
+"""The channel-subscription file: validated once at start, then passed down frozen.
+
+Every error names the file and the field (`config.toml: channels[2].category: ...`) so the
+operator can fix it without reading a traceback; the CLI turns `ConfigError` into exit 2.
+Secrets never live here: they come from environment variables (see `Secrets`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitors.models import Claim
+
+USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+# Values copied from config.example.toml that would silently send alerts nowhere.
+PLACEHOLDER_CHATS = frozenset({-1001234567890})
+
+
+class ConfigError(Exception):
+    """A configuration or credential problem the operator must fix (exit status 2)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ChannelConfig(_Model):
+    """One followed channel: `id` is a public username or Telegram's numeric channel id."""
+
+    id: str | int
+    category: str = "uncategorised"
+    languages: tuple[str, ...] = ()
+    priority: Literal["high", "normal", "low"] = "normal"
+    alert: bool = True
+    join: bool = True
+    name: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str | int) -> str | int:
+        if isinstance(value, int):
+            if value == 0:
+                raise ValueError("a numeric channel id must not be 0")
+            return abs(value) % 10**12 if abs(value) > 10**12 else abs(value)
+        value = value.removeprefix("https://t.me/").removeprefix("t.me/").lstrip("@")
+        if not USERNAME.match(value):
+            raise ValueError(f"{value!r} is not a Telegram username (5-32 letters, digits, _)")
+        return value
+
+    @field_validator("category")
+    @classmethod
+    def _check_category(cls, value: str) -> str:
+        if not LABEL.match(value):
+            raise ValueError(f"{value!r}: use a lower-case label like partisan, official")
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _check_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not LANG_CODE.match(code):
+                raise ValueError(f"{code!r} is not an ISO 639-1 code like ru, uk, en")
+        return value
+
+    @property
+    def numeric_id(self) -> int | None:
+        return self.id if isinstance(self.id, int) else None
+
+    @property
+    def username(self) -> str | None:
+        return self.id if isinstance(self.id, str) else None
+
+
+class ClaimConfig(_Model):
+    id: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=3, max_length=2000)
+    title: str | None = None
+    source: str | None = None
+    source_url: str | None = None
+
+    def to_claim(self) -> Claim:
+        return Claim(
+            id=self.id,
+            text=self.text,
+            title=self.title,
+            source=self.source or "config",
+            source_url=self.source_url,
+        )
+
+
+class LiveBlogConfig(_Model):
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    poll_minutes: float = Field(default=5, gt=0, le=1440)
+    language: str = "en"
+    name: str | None = None
+
+
+class DestinationConfig(_Model):
+    type: Literal["telegram", "console", "jsonl"]
+    chat: int | str | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _check_target(self) -> DestinationConfig:
+        if self.type == "telegram":
+            if self.chat is None:
+                raise ValueError("a telegram destination needs chat (a chat id or @username)")
+            if self.chat in PLACEHOLDER_CHATS:
+                raise ValueError(f"chat {self.chat} is the example value: put your chat id")
+        if self.type == "jsonl" and not self.path:
+            raise ValueError("a jsonl destination needs path")
+        return self
+
+
+class AlertsConfig(_Model):
+    threshold: float | None = Field(default=None, ge=0, le=1)
+    destinations: tuple[DestinationConfig, ...] = (DestinationConfig(type="console"),)
+    cooldown_minutes: float = Field(default=0, ge=0)
+    link_previews: bool = False
+
+
+class TranslationConfig(_Model):
+    backend: Literal["google", "libre", "deepl", "microsoft", "mymemory", "none"] = "google"
+    target: str = "en"
+    url: str | None = None
+    timeout_s: float = Field(default=20, gt=0, le=300)
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    rate_per_s: float = Field(default=5, gt=0)
+
+    @model_validator(mode="after")
+    def _check_url(self) -> TranslationConfig:
+        if self.backend == "libre" and not self.url:
+            raise ValueError("backend 'libre' needs url (your LibreTranslate server)")
+        return self
+
+
+class DigestConfig(_Model):
+    time: dt.time = dt.time(8, 0)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone like Europe/Kyiv") from None
+        return value
+
+
+class MatchingConfig(_Model):
+    embedder: str = "use-multilingual"
+    top_k: int = Field(default=3, ge=1, le=50)
+
+
+class DedupConfig(_Model):
+    window_hours: float = Field(default=48, gt=0, le=24 * 30)
+
+
+class TelegramConfig(_Model):
+    session: str = "claimwatch.session"
+    reconcile_minutes: float = Field(default=5, gt=0)
+    history_on_join: int = Field(default=100, ge=0)
+
+
+class StorageConfig(_Model):
+    path: str = "claimwatch.db"
+
+
+class Config(_Model):
+    channels: tuple[ChannelConfig, ...] = ()
+    claims: tuple[ClaimConfig, ...] = ()
+    liveblogs: tuple[LiveBlogConfig, ...] = ()
+    alerts: AlertsConfig = AlertsConfig()
+    translation: TranslationConfig = TranslationConfig()
+    matching: MatchingConfig = MatchingConfig()
+    dedup: DedupConfig = DedupConfig()
+    digest: DigestConfig = DigestConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    storage: StorageConfig = StorageConfig()
+
+    @model_validator(mode="after")
+    def _check_unique(self) -> Config:
+        _reject_duplicates("channels", [str(c.id).lower() for c in self.channels])
+        _reject_duplicates("claims", [c.id for c in self.claims])
+        return self
+
+    def hints_for(self, channel: int | str | None) -> tuple[str, ...]:
+        found = self.channel(channel)
+        return found.languages if found else ()
+
+    def channel(self, key: int | str | None) -> ChannelConfig | None:
+        """The configured channel for a numeric id or username (case-insensitive)."""
+        if key is None:
+            return None
+        wanted = key.lower() if isinstance(key, str) else key
+        for channel in self.channels:
+            mine = channel.id.lower() if isinstance(channel.id, str) else channel.id
+            if mine == wanted:
+                return channel
+        return None
+
+
+def _reject_duplicates(field: str, keys: list[str]) -> None:
+    seen: set[str] = set()
+    for index, key in enumerate(keys):
+        if key in seen:
+            raise ValueError(f"{field}[{index}]: {key!r} is listed twice")
+        seen.add(key)
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a config file; raise ConfigError with a one-line reason."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, source=str(path))
+
+
+def parse_config(data: dict, *, source: str = "config") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc)}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    where = _dotted(first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling against config.example.toml)"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {message}{more}" if where else f"{message}{more}"
+
+
+def _dotted(loc: tuple) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        elif item not in ("function-after", "function-before"):
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Credentials, read from the environment only, never from the config file."""
+
+    api_id: int | None
+    api_hash: str | None
+    bot_token: str | None
+    session_string: str | None
+    translate_key: str | None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
+        env = dict(os.environ if env is None else env)
+        raw_id = env.get("CLAIMWATCH_API_ID") or None
+        if raw_id is not None and not raw_id.isdigit():
+            raise ConfigError("CLAIMWATCH_API_ID: must be the number from my.telegram.org")
+        return cls(
+            api_id=int(raw_id) if raw_id else None,
+            api_hash=env.get("CLAIMWATCH_API_HASH") or None,
+            bot_token=env.get("CLAIMWATCH_BOT_TOKEN") or None,
+            session_string=env.get("CLAIMWATCH_SESSION_STRING") or None,
+            translate_key=env.get("CLAIMWATCH_TRANSLATE_KEY") or None,
+        )
+
+    def require_api(self) -> tuple[int, str]:
+        if self.api_id is None:
+            raise ConfigError("CLAIMWATCH_API_ID is not set (get it at my.telegram.org)")
+        if not self.api_hash:
+            raise ConfigError("CLAIMWATCH_API_HASH is not set (get it at my.telegram.org)")
+        return self.api_id, self.api_hash
+
+    def __repr__(self) -> str:  # never leak secrets into logs or tracebacks
+        return "Secrets(<redacted>)"

@@ -1,0 +1,111 @@
+"""The outbox worker: hands pending alert deliveries to their sinks, durably.
+
+A delivery is marked sent only after the sink returned, in its own transaction. If the
+process dies after a sink accepted an alert but before that commit, the alert is sent
+again on restart: the only window in which an analyst can see an alert twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from bot.sinks import DeliveryError, Sink
+from storage import Store
+from storage.dates import now_db, to_db
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: Store,
+        sinks: Sequence[Sink],
+        *,
+        max_attempts: int = 10,
+        base_delay_s: float = 5.0,
+        max_delay_s: float = 3600.0,
+    ) -> None:
+        self._store = store
+        self._sinks = tuple(sinks)
+        self._max_attempts = max_attempts
+        self._base = base_delay_s
+        self._max = max_delay_s
+        self.wake = asyncio.Event()
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        return tuple(sink.name for sink in self._sinks)
+
+    async def deliver_due(self) -> int:
+        """One pass over every sink's due deliveries; returns how many were sent."""
+        sent = 0
+        for sink in self._sinks:
+            while due := await self._store.alerts.due(sink.name, now_db()):
+                progressed = 0
+                for alert in await self._store.alerts.load(due):
+                    progressed += await self._deliver(sink, alert)
+                sent += progressed
+                if progressed < len(due):
+                    break  # the rest waits for its retry time
+        return sent
+
+    async def _deliver(self, sink: Sink, alert) -> int:
+        try:
+            ref = await sink.send(alert)
+        except DeliveryError as exc:
+            await self._failed(sink.name, alert.id, str(exc), exc.retry_after, exc.permanent)
+            return 0
+        except Exception as exc:  # a sink bug must not stop the outbox
+            log.exception("sink %s failed on alert %d", sink.name, alert.id)
+            await self._failed(sink.name, alert.id, repr(exc), None, False)
+            return 0
+        async with self._store.transaction():
+            await self._store.alerts.mark_sent(alert.id, sink.name, ref, now_db())
+        return 1
+
+    async def _failed(
+        self,
+        destination: str,
+        alert_id: int,
+        error: str,
+        retry_after: float | None,
+        permanent: bool,
+    ) -> None:
+        attempts = await self._store.alerts.attempts(alert_id, destination) + 1
+        give_up = permanent or attempts >= self._max_attempts
+        delay = retry_after if retry_after is not None else self._backoff(attempts)
+        retry_at = None if give_up else to_db(datetime.now(UTC) + timedelta(seconds=delay))
+        log.warning(
+            "delivery of alert %d to %s failed (attempt %d)%s: %s",
+            alert_id,
+            destination,
+            attempts,
+            ", giving up" if give_up else "",
+            error,
+        )
+        async with self._store.transaction():
+            await self._store.alerts.mark_retry(alert_id, destination, error, retry_at)
+
+    def _backoff(self, attempts: int) -> float:
+        return min(self._max, self._base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+
+    async def run(self, poll_s: float = 5.0) -> None:
+        """Deliver forever: on every wake-up (new alerts) and every `poll_s` (retries)."""
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("delivery pass failed; retrying")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), poll_s)
+
+    async def close(self) -> None:
+        for sink in self._sinks:
+            await sink.close()

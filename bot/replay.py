@@ -1,0 +1,48 @@
+"""`claimwatch replay`: Telegram Desktop exports through the live pipeline."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.app import App
+from bot.config import Config
+from bot.sinks import ConsoleSink, JsonlSink, Sink
+from bot.summary import describe_replay
+from monitors.export import read_exports
+from monitors.models import Post
+
+
+def load_posts(paths: Sequence[Path]) -> list[Post]:
+    """Every post of every export, in time order across channels (so the first carrier
+    of a story is its first post). Parsed in full first: a broken file stores nothing."""
+    posts = [post for path in paths for export in read_exports(path) for post in export.posts]
+    posts.sort(key=lambda post: (post.date, post.channel_id, post.message_id))
+    return posts
+
+
+def output_sink(fmt: str) -> Sink:
+    return JsonlSink(sys.stdout) if fmt == "json" else ConsoleSink(sys.stdout)
+
+
+async def replay_exports(
+    config: Config,
+    paths: Sequence[Path],
+    *,
+    db: Path | None,
+    fmt: str,
+    progress: bool | None,
+) -> None:
+    posts = load_posts(paths)
+    app = await App.open(config, db_path=db, sinks=[output_sink(fmt)])
+    try:
+        show = sys.stderr.isatty() if progress is None else progress
+        with tqdm(total=len(posts), disable=not show, file=sys.stderr, unit="post") as bar:
+            summary = await app.replay(posts, progress=bar.update)
+        report = await describe_replay(app.store, summary)
+    finally:
+        await app.close()
+    print(report, file=sys.stderr if fmt == "json" else sys.stdout)

@@ -1,0 +1,125 @@
+"""One pipeline for every source: admit new or changed posts, run the stages, store.
+
+Replay, the live Telegram client and backfill all call `Pipeline.process(posts)`. A post
+already stored with the same text is dropped at the door, which is what makes replaying
+an export twice (or reconciling a live channel) store and alert nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from monitors.models import Post
+from monitors.stages import Item, Stage
+from storage import NewPost, Store
+from storage.dates import now_db
+
+# (channel id, username, title, category) of a post's channel, as storage wants it.
+ChannelInfo = Callable[[Post], tuple[int, str | None, str | None, str | None]]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    new: int = 0
+    edited: int = 0
+    unchanged: int = 0
+    alert_ids: list[int] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        stages: Sequence[Stage],
+        *,
+        destinations: Sequence[str],
+        channel_info: ChannelInfo,
+        hash_text: Callable[[str], str],
+    ) -> None:
+        self._store = store
+        self._stages = tuple(stages)
+        self._destinations = tuple(destinations)
+        self._channel_info = channel_info
+        self._hash = hash_text
+
+    async def process(self, posts: Sequence[Post]) -> BatchResult:
+        result = BatchResult()
+        items = await self._admit(posts, result)
+        if not items:
+            return result
+        for stage in self._stages:
+            await stage(items)
+        async with self._store.transaction():
+            await self._write(items, result)
+        result.items = items
+        return result
+
+    async def _admit(self, posts: Sequence[Post], result: BatchResult) -> list[Item]:
+        latest: dict[tuple[int, int], Post] = {}
+        for post in posts:  # a batch may carry the same message twice: keep the last
+            latest[post.key] = post
+        stored = await self._store.posts.lookup(latest)
+        items: list[Item] = []
+        for key, post in latest.items():
+            digest = self._hash(post.text)
+            before = stored.get(key)
+            if before is None:
+                items.append(Item(post, digest))
+            elif before.text_hash != digest:
+                items.append(Item(post, digest, previous_cluster=before.cluster_id, is_edit=True))
+            else:
+                result.unchanged += 1
+        return items
+
+    async def _write(self, items: list[Item], result: BatchResult) -> None:
+        store, now = self._store, now_db()
+        await store.channels.ensure(
+            [self._channel_info(item.post) for item in _unique_channels(items)]
+        )
+        fresh = [item for item in items if not item.is_edit]
+        ids = await store.posts.insert(
+            [NewPost(i.post, i.text_hash, i.translation_state) for i in fresh], now
+        )
+        for item in items:
+            if item.is_edit:
+                stored = (await store.posts.lookup([item.post.key]))[item.post.key]
+                ids[item.post.key] = stored.id
+                await store.posts.record_edit(
+                    stored.id, item.post, item.text_hash, stored.version + 1, now
+                )
+        result.new, result.edited = len(fresh), len(items) - len(fresh)
+        await store.clusters.refresh(
+            [item.post for item in fresh if item.is_head],
+            [item.post.cluster_id for item in items if item.post.cluster_id],
+        )
+        for item in items:
+            if item.matches:
+                result.alert_ids += await store.alerts.record(
+                    ids[item.post.key],
+                    item.post.cluster_id or "",
+                    item.matches,
+                    self._destinations,
+                    now,
+                )
+        await store.channels.advance_cursors(_newest_per_channel(items))
+
+
+def _unique_channels(items: list[Item]) -> list[Item]:
+    seen: dict[int, Item] = {}
+    for item in items:
+        seen.setdefault(item.post.channel_id, item)
+    return list(seen.values())
+
+
+def _newest_per_channel(items: list[Item]) -> dict:
+    newest: dict = {}
+    for item in items:
+        post = item.post
+        if post.message_id > newest.get(post.channel_id, (0, None))[0]:
+            newest[post.channel_id] = (post.message_id, post.date)
+    return newest

@@ -1,0 +1,184 @@
+"""The processing stages, each a small callable over a batch of `Item`s.
+
+Stages work on batches because the expensive steps (embedding, SQLite round trips,
+translation requests) are far cheaper per post in bulk; a live post is a batch of one.
+Each stage delegates to its own module (language, embedding, clustering, translate,
+matching) and knows nothing about Telegram or storage layout.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from monitors.clustering import Clusterer
+from monitors.embedding import Embedder
+from monitors.language import detect
+from monitors.matching import Matcher
+from monitors.models import UNDETERMINED, Match, Post
+from monitors.translate import Translator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True, eq=False)
+class Item:
+    """A post on its way through the stages, with what they found out about it."""
+
+    post: Post
+    text_hash: str
+    previous_cluster: str | None = None
+    is_edit: bool = False
+    vector: np.ndarray | None = None
+    cluster_reason: str = "new"
+    translation_state: str = "none"
+    matches: list[Match] = field(default_factory=list)
+
+    @property
+    def is_head(self) -> bool:
+        """True when this post starts a new story."""
+        return self.post.cluster_id == f"{self.post.channel_id}/{self.post.message_id}"
+
+
+class Stage(Protocol):
+    async def __call__(self, items: list[Item]) -> None: ...
+
+
+class DetectLanguage:
+    def __init__(self, hints: Callable[[int], Sequence[str]]) -> None:
+        self._hints = hints
+
+    async def __call__(self, items: list[Item]) -> None:
+        for item in items:
+            item.post.lang = detect(item.post.text, self._hints(item.post.channel_id))
+
+
+class Embed:
+    """One batched pass of the sentence encoder; its vectors serve dedup and matching."""
+
+    def __init__(self, embedder: Embedder | None) -> None:
+        self._embedder = embedder
+
+    async def __call__(self, items: list[Item]) -> None:
+        if self._embedder is None:
+            return
+        todo = [item for item in items if item.post.text.strip()]
+        if not todo:
+            return
+        vectors = self._embedder.encode([item.post.text for item in todo])
+        for item, vector in zip(todo, vectors, strict=True):
+            item.vector = vector
+
+
+class Cluster:
+    def __init__(self, clusterer: Clusterer) -> None:
+        self._clusterer = clusterer
+
+    async def __call__(self, items: list[Item]) -> None:
+        for item in items:
+            if item.previous_cluster is not None:
+                item.post.cluster_id = item.previous_cluster
+                item.cluster_reason = "edit"
+                continue
+            assignment = self._clusterer.assign(item.post, item.vector)
+            item.post.cluster_id = assignment.cluster_id
+            item.cluster_reason = assignment.reason
+
+
+class TranslationCache(Protocol):
+    """Where translations outlive a batch (the database, in the app)."""
+
+    async def cached(self, hashes: Sequence[str]) -> dict[str, str]: ...
+    async def for_clusters(self, cluster_ids: Sequence[str]) -> dict[str, str]: ...
+    async def remember(self, rows: Sequence[tuple[str, str, str]]) -> None: ...
+
+
+class Translate:
+    """Translate each story once: cache hits and the story's earlier translation first,
+    then the translator for what is left. A failure leaves the post 'pending' for a
+    later retry; it never holds up storage or matching."""
+
+    def __init__(self, translator: Translator | None, cache: TranslationCache) -> None:
+        self._translator = translator
+        self._cache = cache
+
+    async def __call__(self, items: list[Item]) -> None:
+        if self._translator is None:
+            return
+        target = self._translator.settings.target
+        wanted: list[Item] = []
+        for item in items:
+            if not item.post.text.strip():
+                item.translation_state = "none"
+            elif item.post.lang in (target, UNDETERMINED):
+                item.translation_state = "skipped"
+            else:
+                wanted.append(item)
+        if not wanted:
+            return
+        known = await self._cache.cached([item.text_hash for item in wanted])
+        known_by_cluster = await self._cache.for_clusters(
+            [item.post.cluster_id for item in wanted if not item.is_head and not item.is_edit]
+        )
+        todo: dict[str, list[Item]] = defaultdict(list)
+        for item in wanted:
+            found = known.get(item.text_hash)
+            if found is None and not item.is_edit:
+                found = known_by_cluster.get(item.post.cluster_id or "")
+            if found is not None:
+                item.post.translation, item.translation_state = found, "done"
+            else:
+                todo[item.post.cluster_id or item.text_hash].append(item)
+        await self._translate_heads(todo)
+
+    async def _translate_heads(self, todo: dict[str, list[Item]]) -> None:
+        fresh: list[tuple[str, str, str]] = []  # (text hash, source language, translation)
+        by_lang: dict[str, list[list[Item]]] = defaultdict(list)
+        for group in todo.values():
+            by_lang[group[0].post.lang].append(group)
+        for lang, groups in by_lang.items():
+            results = await self._translator.translate(  # type: ignore[union-attr]
+                [group[0].post.text for group in groups], source=lang
+            )
+            for group, result in zip(groups, results, strict=True):
+                for item in group:
+                    if result.text is None:
+                        item.translation_state = "pending"
+                    else:
+                        item.post.translation, item.translation_state = result.text, "done"
+                if result.text is not None:
+                    fresh.append((group[0].text_hash, lang, result.text))
+            failed = sum(1 for result in results if result.text is None)
+            if failed:
+                log.warning("translation failed for %d of %d %s texts", failed, len(results), lang)
+        if fresh:
+            await self._cache.remember(fresh)
+
+
+class MatchClaims:
+    def __init__(self, matcher: Matcher, alerting: Callable[[int], bool], top_k: int) -> None:
+        self._matcher = matcher
+        self._alerting = alerting
+        self._top_k = top_k
+
+    async def __call__(self, items: list[Item]) -> None:
+        todo = [item for item in items if item.post.text.strip()]
+        if not todo or not self._matcher.size:
+            return
+        ranked = self._matcher.rank_many(
+            [(item.post.text, item.post.translation, item.post.lang, item.vector) for item in todo],
+            k=self._top_k,
+        )
+        for item, matches in zip(todo, ranked, strict=True):
+            allowed = self._alerting(item.post.channel_id)
+            item.matches = [
+                match
+                if allowed or not match.alert
+                else Match(match.claim_id, match.score, False, match.stance, match.reasons)
+                for match in matches
+            ]

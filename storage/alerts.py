@@ -1,0 +1,222 @@
+"""Matches, the alerts they raise, and the outbox of alert deliveries.
+
+A match and its alert are written in the pipeline's transaction, and every destination
+gets a delivery row at the same moment, so a crash can delay an alert but never lose it.
+One alert exists per (claim, story): a repost of an alerted story raises nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitors.models import Match, message_link
+from storage.dates import from_db, to_db
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Everything a sink needs to tell an analyst about one matched story."""
+
+    id: int
+    channel_id: int
+    channel: str
+    category: str
+    message_id: int
+    link: str
+    date: datetime
+    text: str
+    lang: str
+    translation: str | None
+    claim_id: str
+    claim_text: str
+    claim_source: str | None
+    claim_url: str | None
+    score: float
+    stance: str
+    reasons: tuple[str, ...]
+    cluster_id: str
+    cluster_posts: int
+    cluster_channels: int
+    edited: bool = False
+    deleted: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "alert_id": self.id,
+            "channel_id": self.channel_id,
+            "channel": self.channel,
+            "category": self.category,
+            "message_id": self.message_id,
+            "link": self.link,
+            "date": to_db(self.date),
+            "text": self.text,
+            "lang": self.lang,
+            "translation": self.translation,
+            "claim_id": self.claim_id,
+            "claim_text": self.claim_text,
+            "claim_source": self.claim_source,
+            "score": round(self.score, 4),
+            "stance": self.stance,
+            "reasons": list(self.reasons),
+            "cluster_id": self.cluster_id,
+            "cluster_size": self.cluster_posts,
+            "cluster_channels": self.cluster_channels,
+        }
+
+
+class Alerts:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record(
+        self,
+        post_id: int,
+        cluster_id: str,
+        matches: Sequence[Match],
+        destinations: Sequence[str],
+        now: str,
+    ) -> list[int]:
+        """Store the matches of one post; raise alerts for alerting ones not yet raised
+        for this story. Returns the new alert ids."""
+        raised: list[int] = []
+        for match in matches:
+            inserted = await self._db.fetch_one(
+                """INSERT INTO matches (post_id, claim_id, score, stance, reasons, alert,
+                     created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (post_id, claim_id) DO UPDATE SET score = excluded.score,
+                     stance = excluded.stance, reasons = excluded.reasons,
+                     alert = excluded.alert
+                   RETURNING id""",
+                (
+                    post_id,
+                    match.claim_id,
+                    match.score,
+                    match.stance,
+                    json.dumps(list(match.reasons), ensure_ascii=False),
+                    int(match.alert),
+                    now,
+                ),
+            )
+            assert inserted is not None  # RETURNING yields the row on insert and update
+            match_id = inserted["id"]
+            if not match.alert:
+                continue
+            row = await self._db.fetch_one(
+                """INSERT INTO alerts (match_id, claim_id, cluster_id, created_at)
+                   VALUES (?, ?, ?, ?) ON CONFLICT (claim_id, cluster_id) DO NOTHING
+                   RETURNING id""",
+                (match_id, match.claim_id, cluster_id, now),
+            )
+            if row is None:
+                continue
+            raised.append(row["id"])
+            await self._db.execute_many(
+                """INSERT INTO deliveries (alert_id, destination, next_attempt_at)
+                   VALUES (?, ?, ?)""",
+                [(row["id"], destination, now) for destination in destinations],
+            )
+        return raised
+
+    async def due(self, destination: str, now: str, limit: int = 50) -> list[int]:
+        rows = await self._db.fetch_all(
+            """SELECT alert_id FROM deliveries
+               WHERE destination = ? AND status = 'pending' AND next_attempt_at <= ?
+               ORDER BY next_attempt_at, alert_id LIMIT ?""",
+            (destination, now, limit),
+        )
+        return [row["alert_id"] for row in rows]
+
+    async def mark_sent(self, alert_id: int, destination: str, ref: str | None, now: str) -> None:
+        await self._db.execute(
+            """UPDATE deliveries SET status = 'sent', message_ref = ?, sent_at = ?,
+                 attempts = attempts + 1, last_error = NULL
+               WHERE alert_id = ? AND destination = ?""",
+            (ref, now, alert_id, destination),
+        )
+
+    async def mark_retry(
+        self, alert_id: int, destination: str, error: str, retry_at: str | None
+    ) -> None:
+        """Count a failed attempt; `retry_at` None gives up on this delivery."""
+        await self._db.execute(
+            """UPDATE deliveries SET attempts = attempts + 1, last_error = ?,
+                 status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END,
+                 next_attempt_at = coalesce(?, next_attempt_at)
+               WHERE alert_id = ? AND destination = ?""",
+            (error[:500], retry_at, retry_at, alert_id, destination),
+        )
+
+    async def attempts(self, alert_id: int, destination: str) -> int:
+        return await self._db.scalar(
+            "SELECT attempts FROM deliveries WHERE alert_id = ? AND destination = ?",
+            (alert_id, destination),
+        )
+
+    async def load(self, alert_ids: Sequence[int]) -> list[Alert]:
+        if not alert_ids:
+            return []
+        marks = ",".join("?" * len(alert_ids))
+        rows = await self._db.fetch_all(
+            f"""{_SELECT_ALERT} WHERE a.id IN ({marks}) ORDER BY a.id""", list(alert_ids)
+        )
+        return [_alert_from_row(row) for row in rows]
+
+    async def export_rows(self) -> AsyncIterator[dict]:
+        for row in await self._db.fetch_all(f"{_SELECT_ALERT} ORDER BY a.id"):
+            yield _alert_from_row(row).to_json()
+
+    async def count(self) -> int:
+        return await self._db.scalar("SELECT count(*) FROM alerts")
+
+    async def match_count(self) -> int:
+        return await self._db.scalar("SELECT count(*) FROM matches")
+
+
+_SELECT_ALERT = """
+SELECT a.id, a.cluster_id, m.score, m.stance, m.reasons,
+       p.channel_id, p.message_id, p.date, p.text, p.lang, p.translation, p.version,
+       p.deleted_at,
+       c.username, c.title, c.category,
+       k.id AS claim_id, k.text AS claim_text, k.source AS claim_source,
+       k.source_url AS claim_url,
+       coalesce(s.size, 1) AS cluster_posts, coalesce(s.channels, 1) AS cluster_channels
+FROM alerts a
+JOIN matches m ON m.id = a.match_id
+JOIN posts p ON p.id = m.post_id
+JOIN claims k ON k.id = a.claim_id
+LEFT JOIN channels c ON c.id = p.channel_id
+LEFT JOIN clusters s ON s.id = a.cluster_id
+"""
+
+
+def _alert_from_row(row) -> Alert:
+    username = row["username"]
+    return Alert(
+        id=row["id"],
+        channel_id=row["channel_id"],
+        channel=f"@{username}" if username else (row["title"] or str(row["channel_id"])),
+        category=row["category"] or "uncategorised",
+        message_id=row["message_id"],
+        link=message_link(row["channel_id"], username, row["message_id"]),
+        date=from_db(row["date"]),  # type: ignore[arg-type]
+        text=row["text"],
+        lang=row["lang"],
+        translation=row["translation"],
+        claim_id=row["claim_id"],
+        claim_text=row["claim_text"],
+        claim_source=row["claim_source"],
+        claim_url=row["claim_url"],
+        score=row["score"],
+        stance=row["stance"],
+        reasons=tuple(json.loads(row["reasons"])),
+        cluster_id=row["cluster_id"],
+        cluster_posts=row["cluster_posts"],
+        cluster_channels=row["cluster_channels"],
+        edited=row["version"] > 1,
+        deleted=row["deleted_at"] is not None,
+    )

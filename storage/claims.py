@@ -1,0 +1,114 @@
+"""Claims posts are matched against, with the history of what happened to each."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+
+from monitors.models import Claim
+from storage.dates import from_db, now_db, to_db
+from storage.db import Database
+
+
+class Claims:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(self, claims: Iterable[Claim]) -> list[Claim]:
+        """Store claims; return those that are new or whose text changed (to re-index)."""
+        changed: list[Claim] = []
+        now = now_db()
+        for claim in claims:
+            old = await self.get(claim.id)
+            if old is not None and (old.text, old.title) == (claim.text, claim.title):
+                continue
+            await self._db.execute(
+                """INSERT INTO claims (id, text, title, source, source_url, published, lang,
+                     status, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET text = excluded.text,
+                     title = excluded.title, source = excluded.source,
+                     source_url = excluded.source_url, published = excluded.published""",
+                (
+                    claim.id,
+                    claim.text,
+                    claim.title,
+                    claim.source,
+                    claim.source_url,
+                    to_db(claim.published),
+                    claim.lang,
+                    claim.status,
+                    now,
+                ),
+            )
+            await self._history(claim.id, "added" if old is None else "updated", claim.text, now)
+            changed.append(claim)
+        return changed
+
+    async def set_status(self, claim_id: str, status: str) -> bool:
+        now = now_db()
+        await self._db.execute(
+            "UPDATE claims SET status = ? WHERE id = ? AND status != ?", (status, claim_id, status)
+        )
+        if not await self._db.scalar("SELECT changes()"):
+            return False
+        await self._history(claim_id, "closed" if status == "closed" else "reopened", None, now)
+        return True
+
+    async def get(self, claim_id: str) -> Claim | None:
+        row = await self._db.fetch_one("SELECT * FROM claims WHERE id = ?", (claim_id,))
+        return None if row is None else _from_row(row)
+
+    async def list(self, status: str | None = "open") -> list[Claim]:
+        if status is None:
+            rows = await self._db.fetch_all("SELECT * FROM claims ORDER BY created_at, id")
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM claims WHERE status = ? ORDER BY created_at, id", (status,)
+            )
+        return [_from_row(row) for row in rows]
+
+    async def export_rows(self) -> AsyncIterator[dict]:
+        rows = await self._db.fetch_all(
+            """SELECT k.*, (SELECT count(*) FROM matches m WHERE m.claim_id = k.id) AS matches,
+                 (SELECT count(*) FROM alerts a WHERE a.claim_id = k.id) AS alerts
+               FROM claims k ORDER BY k.created_at, k.id"""
+        )
+        for row in rows:
+            yield {
+                "id": row["id"],
+                "text": row["text"],
+                "title": row["title"],
+                "source": row["source"],
+                "source_url": row["source_url"],
+                "published": row["published"],
+                "status": row["status"],
+                "created_at": row["created_at"],
+                "matches": row["matches"],
+                "alerts": row["alerts"],
+            }
+
+    async def history(self, claim_id: str) -> list[tuple[str, str, str | None]]:
+        rows = await self._db.fetch_all(
+            "SELECT at, action, detail FROM claim_history WHERE claim_id = ? ORDER BY id",
+            (claim_id,),
+        )
+        return [(row["at"], row["action"], row["detail"]) for row in rows]
+
+    async def _history(self, claim_id: str, action: str, detail: str | None, now: str) -> None:
+        await self._db.execute(
+            "INSERT INTO claim_history (claim_id, at, action, detail) VALUES (?, ?, ?, ?)",
+            (claim_id, now, action, detail),
+        )
+
+
+def _from_row(row) -> Claim:
+    return Claim(
+        id=row["id"],
+        text=row["text"],
+        title=row["title"],
+        source=row["source"],
+        source_url=row["source_url"],
+        published=from_db(row["published"]),
+        lang=row["lang"],
+        status=row["status"],
+    )

@@ -1,0 +1,16 @@
+"""Forward-only schema migrations, one module per step, tracked by `PRAGMA user_version`.
+
+`MIGRATIONS[n]` upgrades a database from version n to n + 1. A new database runs them
+all in one transaction; add a step by adding a module and appending it here.
+"""
+
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+from storage.migrations import v01_initial
+
+Step = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+MIGRATIONS: tuple[Step, ...] = (v01_initial.upgrade,)
+SCHEMA_VERSION = len(MIGRATIONS)

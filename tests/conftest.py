@@ -1,0 +1,20 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitors.models import Post
+from storage import Store
+
+T0 = datetime(2023, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def make_post(channel_id: int = 100, message_id: int = 1, text: str = "текст", **extra) -> Post:
+    extra.setdefault("date", T0 + timedelta(minutes=message_id))
+    return Post(channel_id=channel_id, message_id=message_id, text=text, **extra)
+
+
+@pytest.fixture
+async def store(tmp_path):
+    store = await Store.open(tmp_path / "test.db")
+    yield store
+    await store.close()

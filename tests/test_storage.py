@@ -1,0 +1,139 @@
+import sqlite3
+
+import pytest
+
+from monitors.models import Claim, Match
+from storage import NewPost, StorageError, Store
+from storage.dates import now_db
+from storage.migrations import SCHEMA_VERSION
+from tests.conftest import make_post
+
+
+async def insert(store: Store, *posts, cluster: str = "100/1") -> dict:
+    for post in posts:
+        post.cluster_id = post.cluster_id or cluster
+    async with store.transaction():
+        return await store.posts.insert(
+            [NewPost(p, f"h{p.message_id}", "none") for p in posts], now_db()
+        )
+
+
+async def test_new_database_is_at_latest_schema_in_wal_mode(store):
+    assert await store.db.scalar("PRAGMA user_version") == SCHEMA_VERSION
+    assert await store.db.scalar("PRAGMA journal_mode") == "wal"
+
+
+async def test_database_from_a_newer_claimwatch_is_refused(tmp_path):
+    path = tmp_path / "future.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StorageError, match="newer than this claimwatch"):
+        await Store.open(path)
+
+
+async def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match="junk.db"):
+        await Store.open(path)
+
+
+async def test_inserts_are_idempotent_on_channel_and_message(store):
+    first = await insert(store, make_post(message_id=1), make_post(message_id=2))
+    again = await insert(store, make_post(message_id=1, text="другой"))
+    assert again[(100, 1)] == first[(100, 1)]
+    assert await store.posts.count() == 2
+    assert await store.posts.versions(100, 1) == [(1, "текст")]
+
+
+async def test_edits_keep_every_version_and_deletions_only_mark(store):
+    ids = await insert(store, make_post(message_id=7, text="шесть заложников"))
+    edited = make_post(message_id=7, text="информация о заложниках не подтвердилась")
+    async with store.transaction():
+        await store.posts.record_edit(ids[(100, 7)], edited, "h7b", 2, now_db())
+        assert await store.posts.mark_deleted(100, [7, 999], now_db()) == 1
+    assert [text for _, text in await store.posts.versions(100, 7)] == [
+        "шесть заложников",
+        "информация о заложниках не подтвердилась",
+    ]
+    state = (await store.posts.lookup([(100, 7)]))[(100, 7)]
+    assert state.deleted and state.version == 2 and state.text_hash == "h7b"
+
+
+async def test_full_text_search_treats_input_as_terms_not_syntax(store):
+    await insert(
+        store, make_post(message_id=1, text="Губернатор: обстреляли автомобиль в Брянской области")
+    )
+    await insert(store, make_post(message_id=2, text="Погода в Москве"))
+    found = await store.posts.search("автомобиль")
+    assert [p.message_id for p in found] == [1]
+    for hostile in ['"', "NEAR(", "text:*", "'); DROP TABLE posts; --", "AND OR NOT"]:
+        assert await store.posts.search(hostile) == []
+    assert await store.posts.count() == 2
+
+
+async def test_failed_transaction_leaves_nothing_behind(store):
+    with pytest.raises(RuntimeError):
+        async with store.transaction():
+            await store.posts.insert([NewPost(make_post(message_id=5), "h", "none")], now_db())
+            raise RuntimeError("crash mid-batch")
+    assert await store.posts.count() == 0
+
+
+async def test_nested_transactions_join_the_outer_one(store):
+    with pytest.raises(RuntimeError):
+        async with store.transaction():
+            async with store.transaction():
+                await store.posts.insert([NewPost(make_post(message_id=5), "h", "none")], now_db())
+            raise RuntimeError("outer fails after inner finished")
+    assert await store.posts.count() == 0
+
+
+async def test_one_alert_per_claim_and_story_with_a_delivery_per_destination(store):
+    await store.claims.upsert([Claim(id="hostages", text="six hostages were taken")])
+    ids = await insert(store, make_post(message_id=1), make_post(message_id=2))
+    match = Match("hostages", 0.9, True, "supports", ("hostages",))
+    async with store.transaction():
+        first = await store.alerts.record(
+            ids[(100, 1)], "100/1", [match], ["console", "tg"], now_db()
+        )
+        repost = await store.alerts.record(
+            ids[(100, 2)], "100/1", [match], ["console", "tg"], now_db()
+        )
+    assert len(first) == 1 and repost == []
+    assert await store.alerts.match_count() == 2
+    assert await store.alerts.due("tg", now_db()) == first
+    async with store.transaction():
+        await store.alerts.mark_sent(first[0], "tg", "555", now_db())
+        await store.alerts.mark_retry(first[0], "console", "boom", None)
+    assert await store.alerts.due("tg", now_db()) == []
+    assert await store.alerts.due("console", now_db()) == []
+    [alert] = await store.alerts.load(first)
+    assert alert.claim_text == "six hostages were taken"
+    assert alert.link == "https://t.me/c/100/1"
+
+
+async def test_claims_keep_history_and_status(store):
+    changed = await store.claims.upsert([Claim(id="c1", text="first wording")])
+    assert [c.id for c in changed] == ["c1"]
+    assert await store.claims.upsert([Claim(id="c1", text="first wording")]) == []
+    await store.claims.upsert([Claim(id="c1", text="second wording")])
+    assert await store.claims.set_status("c1", "closed")
+    assert not await store.claims.set_status("c1", "closed")
+    assert await store.claims.list("open") == []
+    assert [action for _, action, _ in await store.claims.history("c1")] == [
+        "added",
+        "updated",
+        "closed",
+    ]
+
+
+async def test_cursor_only_moves_forward(store):
+    from tests.conftest import T0
+
+    await store.channels.ensure([(100, "chan_name", "Chan", "official")])
+    await store.channels.advance_cursors({100: (50, T0)})
+    await store.channels.advance_cursors({100: (40, T0)})
+    row = await store.channels.get(100)
+    assert row.cursor == 50 and row.category == "official"
+    assert (await store.channels.get_by_username("CHAN_NAME")).id == 100
