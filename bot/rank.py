@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from bot.claimfile import read_claims, read_jsonl
 from bot.config import Config
 from monitors.embedding import load_embedder
 from monitors.matching import Matcher
-from monitors.models import UNDETERMINED, Claim
+from monitors.models import UNDETERMINED
 
 BATCH = 256
 
 
-def read_jsonl(path: Path, required: tuple[str, ...]) -> Iterator[dict]:
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON: {exc.msg}") from None
-            missing = [key for key in required if not isinstance(row, dict) or key not in row]
-            if missing:
-                raise ValueError(f"{path}:{number}: missing field {missing[0]!r}")
-            yield row
-
-
 def rank_files(config: Config, claims_path: Path, posts_path: Path, top: int, out: IO[str]) -> None:
-    claims = [
-        Claim(id=str(row["id"]), text=str(row["text"]), title=row.get("title"))
-        for row in read_jsonl(claims_path, ("id", "text"))
-    ]
+    claims = read_claims(claims_path)
     matcher = Matcher(load_embedder(config.matching.embedder), threshold=config.alerts.threshold)
     matcher.add_claims(claims)
     batch: list[dict] = []

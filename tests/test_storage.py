@@ -34,7 +34,7 @@ async def test_database_from_a_newer_claimwatch_is_refused(tmp_path):
 async def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StorageError, match="junk.db"):
+    with pytest.raises(StorageError, match=r"junk\.db"):
         await Store.open(path)
 
 
