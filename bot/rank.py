@@ -9,7 +9,7 @@ from typing import IO
 from bot.claimfile import read_claims, read_jsonl
 from bot.config import Config
 from monitors.embedding import load_embedder
-from monitors.matching import Matcher
+from monitors.matching import Matcher, Query
 from monitors.models import UNDETERMINED
 
 BATCH = 256

@@ -19,7 +19,7 @@ import numpy as np
 from monitors.clustering import Clusterer
 from monitors.embedding import Embedder
 from monitors.language import detect
-from monitors.matching import Matcher
+from monitors.matching import Matcher, Query
 from monitors.models import UNDETERMINED, Match, Post
 from monitors.translate import Translator
 
@@ -168,11 +168,10 @@ class MatchClaims:
 
     async def __call__(self, items: list[Item]) -> None:
         todo = [item for item in items if item.post.text.strip()]
-        if not todo or not self._matcher.size:
+        if not todo or not len(self._matcher):
             return
         ranked = self._matcher.rank_many(
-            [(item.post.text, item.post.translation, item.post.lang, item.vector) for item in todo],
-            k=self._top_k,
+            [Query.from_post(item.post, item.vector) for item in todo], k=self._top_k
         )
         for item, matches in zip(todo, ranked, strict=True):
             allowed = self._alerting(item.post.channel_id)

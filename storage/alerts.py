@@ -170,6 +170,14 @@ class Alerts:
         for row in await self._db.fetch_all(f"{_SELECT_ALERT} ORDER BY a.id"):
             yield _alert_from_row(row).to_json()
 
+    async def alerting_matches(self) -> list[tuple[int, int, str, str]]:
+        """(channel id, message id, claim id, stance) of every match at alert level."""
+        rows = await self._db.fetch_all(
+            """SELECT p.channel_id, p.message_id, m.claim_id, m.stance FROM matches m
+               JOIN posts p ON p.id = m.post_id WHERE m.alert ORDER BY m.id"""
+        )
+        return [tuple(row) for row in rows]
+
     async def count(self) -> int:
         return await self._db.scalar("SELECT count(*) FROM alerts")
 

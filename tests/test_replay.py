@@ -1,0 +1,130 @@
+"""`claimwatch replay` through the real pipeline: idempotent, edit-aware, clean errors."""
+
+import asyncio
+import json
+
+import pytest
+
+from bot.cli import main
+from storage import Store
+
+CHANNEL = 1111111111
+
+
+def export(tmp_path, messages, name="chan"):
+    folder = tmp_path / name
+    folder.mkdir(exist_ok=True)
+    data = {"name": "Test channel", "type": "public_channel", "id": CHANNEL, "messages": messages}
+    (folder / "result.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def message(mid, text, minute=0, **extra):
+    return {
+        "id": mid,
+        "type": "message",
+        "date": f"2023-03-02T10:{minute:02d}:00",
+        "date_unixtime": str(1677751200 + 60 * minute),
+        "text": text,
+        **extra,
+    }
+
+
+CLAIM_CONFIG = """
+[[channels]]
+id = 1111111111
+category = "official"
+languages = ["ru"]
+
+[[claims]]
+id = "car"
+text = "Bryansk governor said saboteurs fired on a car, killing the driver, wounding a child."
+
+[translation]
+backend = "none"
+
+[matching]
+embedder = "none"
+"""
+
+RAID = (
+    "Губернатор Брянской области: диверсанты обстреляли автомобиль, водитель погиб, "
+    "ранен ребёнок. Bryansk governor: saboteurs fired on a car, driver killed, child wounded."
+)
+
+
+def run(args, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    out = capsys.readouterr()
+    return done.value.code, out.out, out.err
+
+
+async def stored(db):
+    store = await Store.open(db)
+    try:
+        return (
+            await store.posts.count(),
+            await store.alerts.count(),
+            await store.posts.versions(CHANNEL, 2),
+        )
+    finally:
+        await store.close()
+
+
+def test_replaying_twice_stores_and_alerts_nothing_twice(tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text(CLAIM_CONFIG, encoding="utf-8")
+    folder = export(
+        tmp_path,
+        [
+            message(1, "Погода в Брянске: солнечно, +3", 0),
+            message(2, RAID, 5),
+            {"id": 3, "type": "service", "date": "2023-03-02T10:06:00", "action": "pin_message"},
+        ],
+    )
+    db = tmp_path / "cw.db"
+    args = ["replay", str(folder), "--config", str(config), "--db", str(db), "--format", "json"]
+    code, out, err = run(args, capsys)
+    assert code == 0
+    alerts = [json.loads(line) for line in out.splitlines()]
+    assert [(a["message_id"], a["claim_id"]) for a in alerts] == [(2, "car")]
+    assert "posts: 2 read, 2 new" in err
+
+    code, out, err = run(args, capsys)
+    assert (code, out) == (0, "")
+    assert "2 already stored" in err
+    assert asyncio.run(stored(db))[:2] == (2, 1)
+
+    # The channel edits the post: a new version is stored; the story alerted already.
+    export(
+        tmp_path,
+        [
+            message(1, "Погода в Брянске: солнечно, +3", 0),
+            message(2, RAID + " Обновлено.", 5, edited="2023-03-02T11:00:00"),
+        ],
+    )
+    code, out, err = run(args, capsys)
+    assert "1 edited" in err
+    posts, alert_count, versions = asyncio.run(stored(db))
+    assert (posts, alert_count) == (2, 1)
+    assert [v for v, _ in versions] == [1, 2]
+
+
+def test_broken_export_is_a_clear_error_and_stores_nothing(tmp_path, capsys):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "result.json").write_text('{"name": "x", "messages": [', encoding="utf-8")
+    db = tmp_path / "cw.db"
+    code, _out, err = run(["replay", str(folder), "--db", str(db)], capsys)
+    assert code == 1
+    assert err.startswith("claimwatch: ") and "result.json" in err
+    assert not db.exists()
+
+
+def test_bad_config_exits_2(tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text("[alerts]\nthreshold = 2\n", encoding="utf-8")
+    folder = export(tmp_path, [message(1, "текст")])
+    code, _, err = run(["replay", str(folder), "--config", str(config)], capsys)
+    assert code == 2 and "alerts.threshold" in err
