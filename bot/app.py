@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from monitors.clustering import Clusterer
 from monitors.translate import Translator, TranslatorSettings, text_hash
 
 from bot.config import Config, Secrets
 from bot.delivery import DeliveryWorker
 from bot.sinks import Sink
+from monitors.clustering import Clusterer
 from monitors.embedding import Embedder, load_embedder
 from monitors.matching import Matcher
 from monitors.models import Claim, Post
@@ -99,6 +99,8 @@ class App:
 
     async def close(self) -> None:
         await self.delivery.close()
+        if self.translator is not None:
+            self.translator.close()
         await self.store.close()
 
     async def add_claims(self, claims: Iterable[Claim]) -> list[Claim]:

@@ -1,0 +1,1 @@
+"""Pieces of the translator (`monitors.translate`): settings, backends, chunking, rate limit."""
