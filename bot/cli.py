@@ -156,3 +156,57 @@ def export(what, db, fmt) -> None:
     from bot.export import export_table
 
     run_async(export_table(db, what, fmt, sys.stdout))
+
+
+@cli.command()
+@click.option(
+    "--config", "config_path", required=True, type=click.Path(path_type=Path), help="Config file."
+)
+@DB
+def run(config_path, db) -> None:
+    """Follow the configured channels live until SIGINT/SIGTERM (SIGHUP reloads the config).
+
+    Needs CLAIMWATCH_API_ID and CLAIMWATCH_API_HASH, and a session from `claimwatch login`
+    (or CLAIMWATCH_SESSION_STRING).
+    """
+    from bot.live import run_service
+
+    run_async(run_service(config_path, db=db))
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@click.option(
+    "--string", "as_string", is_flag=True, help="Print a string session instead of a file."
+)
+def login(config_path, as_string) -> None:
+    """Log the user account in (phone, code, two-step password) and save the session."""
+    from bot.login import login as do_login
+
+    run_async(do_login(read_config(config_path), as_string=as_string, out=sys.stdout))
+
+
+@cli.command()
+@click.option("--db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def status(db) -> None:
+    """Health of the live service: last post, lag and cursor per channel, errors, queues."""
+    from bot.status import show_status
+
+    run_async(show_status(db, sys.stdout))
+
+
+@cli.group()
+def liveblog() -> None:
+    """Live blogs: the source of most claims."""
+
+
+@liveblog.command("parse")
+@click.argument("source")
+def liveblog_parse(source: str) -> None:
+    """Print the updates of a live-blog FILE or URL, then the claims found in them."""
+    from bot.liveblog_cmd import parse_source
+
+    try:
+        parse_source(source, sys.stdout)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None

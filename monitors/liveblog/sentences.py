@@ -1,0 +1,71 @@
+"""A sentence splitter for English news prose: abbreviations, initials and quotations.
+
+Rule-based on purpose: news copy is regular enough, and a model would cost more than
+the rest of the live-blog stage together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# Abbreviations that never end a sentence in news copy ("Mr. Peskov", "Jan. 5").
+_NEVER_FINAL = frozenset((
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cpt", "sgt", "adm",
+    "cmdr", "gov", "sen", "rep", "pres", "st", "mt", "ft", "rev", "hon", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "nos", "vs", "v",
+    "approx", "est", "fig", "e.g", "i.e", "cf", "ca", "al",
+))
+# Abbreviations that may end one ("... sent to the U.S. The Pentagon said ...").
+_MAYBE_FINAL = frozenset(("inc", "ltd", "co", "corp", "jr", "sr", "etc", "a.m", "p.m"))
+_STARTERS = frozenset((
+    "the", "a", "an", "he", "she", "it", "they", "we", "i", "but", "and", "in", "on", "at",
+    "this", "that", "these", "those", "there", "his", "her", "their", "its", "some", "many",
+    "according", "meanwhile", "however", "earlier", "later", "separately", "after", "when",
+))
+_BOUNDARY = re.compile(r"[.!?…]+[\"”’»)\]]*\s+")
+_DOTTED = re.compile(r"^(?:[a-z]\.){2,}$")
+_OPENERS = "\"“‘«([-–—•*"
+# Past this length an unclosed quotation mark is taken as a typo, not a long quote.
+MAX_QUOTE_CHARS = 600
+
+
+def _is_abbreviation_stop(before: str, next_word: str) -> bool:
+    """Whether the full stop at the end of `before` belongs to an abbreviation."""
+    token = before.rsplit(None, 1)[-1].lstrip(_OPENERS).lower()
+    if not token.endswith("."):
+        return False
+    stem = token[:-1]
+    if stem in _NEVER_FINAL or (len(stem) == 1 and stem.isalpha()):
+        return True
+    if stem in _MAYBE_FINAL or _DOTTED.match(token):
+        return next_word.lower() not in _STARTERS
+    return False
+
+
+def _inside_quote(segment: str) -> bool:
+    if len(segment) > MAX_QUOTE_CHARS:
+        return False
+    return segment.count("“") > segment.count("”") or segment.count('"') % 2 == 1
+
+
+def _split_paragraph(text: str) -> Iterator[str]:
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        rest = text[match.end():]
+        first = rest.lstrip(_OPENERS)[:1]
+        if not (first.isupper() or first.isdigit()):
+            continue
+        before = text[start:match.end()].rstrip()
+        next_word = re.split(r"\W", rest.lstrip(_OPENERS), maxsplit=1)[0]
+        if _inside_quote(before) or _is_abbreviation_stop(before.rstrip("\"”’»)]"), next_word):
+            continue
+        yield before
+        start = match.end()
+    if tail := text[start:].strip():
+        yield tail
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`; a line break always ends one (paragraphs, list items)."""
+    return [s for line in text.splitlines() for s in _split_paragraph(line.strip()) if s]
