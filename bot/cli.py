@@ -27,6 +27,9 @@ FORMAT = click.option(
     help="text: readable alerts; json: one alert object a line.",
 )
 DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file.")
+CONFIG = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="Config file."
+)
 
 
 class CLIError(click.ClickException):
@@ -91,7 +94,7 @@ def check_config(file: Path) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@CONFIG
 @DB
 @FORMAT
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
@@ -124,7 +127,7 @@ def demo(db, fmt) -> None:
 )
 @click.option("--posts", "posts_path", required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--top", default=5, show_default=True, type=click.IntRange(1, 100))
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@CONFIG
 def rank(claims_path, posts_path, top, config_path) -> None:
     """Rank claims for each post (JSON lines), with the pipeline's matcher and threshold."""
     from bot.rank import rank_files
@@ -175,7 +178,7 @@ def run(config_path, db) -> None:
 
 
 @cli.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@CONFIG
 @click.option(
     "--string", "as_string", is_flag=True, help="Print a string session instead of a file."
 )
@@ -210,3 +213,77 @@ def liveblog_parse(source: str) -> None:
         parse_source(source, sys.stdout)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+
+
+@cli.group()
+def claims() -> None:
+    """Claims posts are matched against: list, add, close, import."""
+
+
+def _with_store(db: Path | None, config_path: Path | None, body):
+    """Run `body(store)` against the configured (or given) database."""
+    from storage import Store
+
+    path = db or Path(read_config(config_path).storage.path)
+
+    async def go():
+        store = await Store.open(path)
+        try:
+            return await body(store)
+        finally:
+            await store.close()
+
+    try:
+        return run_async(go())
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+@claims.command("list")
+@DB
+@CONFIG
+@click.option("--all", "show_all", is_flag=True, help="Closed claims too.")
+def claims_list(db, config_path, show_all) -> None:
+    """List open claims (id, status, text)."""
+    from bot.claims_cmd import describe
+
+    async def body(store):
+        return await store.claims.list(None if show_all else "open")
+
+    for claim in _with_store(db, config_path, body):
+        click.echo(describe(claim))
+
+
+@claims.command("add")
+@click.argument("text", nargs=-1, required=True)
+@DB
+@CONFIG
+def claims_add(text, db, config_path) -> None:
+    """Add a claim in your own words; prints its id."""
+    from bot.claims_cmd import add_text
+
+    claim = _with_store(db, config_path, lambda store: add_text(store, " ".join(text)))
+    click.echo(claim.id)
+
+
+@claims.command("close")
+@click.argument("claim_id")
+@DB
+@CONFIG
+def claims_close(claim_id, db, config_path) -> None:
+    """Stop matching a claim (it stays in the history)."""
+    from bot.claims_cmd import set_status
+
+    _with_store(db, config_path, lambda store: set_status(store, claim_id, "closed"))
+
+
+@claims.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@DB
+@CONFIG
+def claims_import(file, db, config_path) -> None:
+    """Add claims from a JSON-lines FILE ({"id","text","title"?,"source"?,"published"?})."""
+    from bot.claims_cmd import import_file
+
+    changed = _with_store(db, config_path, lambda store: import_file(store, file))
+    click.echo(f"{len(changed)} claim(s) added or updated")

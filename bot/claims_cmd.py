@@ -1,0 +1,51 @@
+"""`claimwatch claims ...`: analysts' claims, by the same functions the chat commands use."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.claimfile import read_claims
+from monitors.models import Claim
+from storage import Store
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def new_claim_id(text: str) -> str:
+    """A short readable id: the first words of the claim plus a hash against clashes."""
+    words = _SLUG.sub("-", text.lower()).strip("-")[:32].rstrip("-") or "claim"
+    return f"{words}-{hashlib.blake2b(text.encode(), digest_size=3).hexdigest()}"
+
+
+async def add_claims(store: Store, claims: Sequence[Claim]) -> list[Claim]:
+    """Store claims (new ones, or new wording of known ids); return what changed."""
+    async with store.transaction():
+        return await store.claims.upsert(claims)
+
+
+async def add_text(store: Store, text: str, source: str = "analyst") -> Claim:
+    text = " ".join(text.split())
+    if len(text) < 3:
+        raise ValueError("a claim needs some words")
+    claim = Claim(id=new_claim_id(text), text=text, source=source)
+    await add_claims(store, [claim])
+    return claim
+
+
+async def import_file(store: Store, path: Path) -> list[Claim]:
+    return await add_claims(store, read_claims(path))
+
+
+async def set_status(store: Store, claim_id: str, status: str) -> None:
+    if await store.claims.get(claim_id) is None:
+        raise ValueError(f"no claim {claim_id!r}")
+    async with store.transaction():
+        await store.claims.set_status(claim_id, status)
+
+
+def describe(claim: Claim) -> str:
+    source = f" [{claim.source}]" if claim.source else ""
+    return f"{claim.id}\t{claim.status}\t{claim.text}{source}"
