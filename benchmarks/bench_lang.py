@@ -1,0 +1,163 @@
+"""Accuracy and speed of monitors.language.detect next to plain langdetect.
+
+usage: python benchmarks/bench_lang.py DIR [--limit N] [--export DIR]
+
+DIR holds LANG.txt files, one text a line. Each line is scored whole ("sent") and as two-word
+snippets cut from it: two consecutive words of three letters or more ("snip", what a two-word
+post looks like: "Работает ПВО", not "на реке") and any two consecutive words ("pair"). The
+position comes from a hash of the line, so every run cuts the same words. With
+--export, the texts of a Telegram Desktop export tree (result.json files) are detected too and
+the share of each language is printed: on a one-language corpus that share is the accuracy.
+The last line holds the figures as key=value pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
+
+from monitors.language import LanguageDetector
+
+_WORD = re.compile(r"^\W*[^\W\d_]+(?:[-'’][^\W\d_]+)*\W*$")
+
+Detect = Callable[[str], str]
+
+
+def load(directory: Path, limit: int | None) -> dict[str, list[str]]:
+    texts = {}
+    for path in sorted(directory.glob("*.txt")):
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        texts[path.stem] = [line for line in lines if line][:limit]
+    return texts
+
+
+def snippet(line: str, min_letters: int = 3) -> str:
+    """Two consecutive words of at least min_letters letters, where the line's hash says."""
+    pairs = [
+        (first, second)
+        for first, second in zip(line.split(), line.split()[1:], strict=False)
+        if all(
+            _WORD.match(word) and sum(map(str.isalpha, word)) >= min_letters
+            for word in (first, second)
+        )
+    ]
+    if not pairs:
+        return ""
+    return " ".join(pairs[zlib.crc32(line.encode()) % len(pairs)])
+
+
+CUTS = ("sent", "snip", "pair")
+
+
+def cuts(lines: list[str]) -> dict[str, list[str]]:
+    """The lines whole, as content-word snippets and as any-word pairs (lines too short for a
+    cut are left out of it)."""
+    snips = [snippet(line) for line in lines]
+    pairs = [snippet(line, min_letters=1) for line in lines]
+    return {
+        "sent": lines,
+        "snip": [text for text in snips if text],
+        "pair": [text for text in pairs if text],
+    }
+
+
+def plain_langdetect() -> Detect:
+    """langdetect as most code uses it: every profile, seeded, default settings."""
+    factory = DetectorFactory()
+    factory.set_seed(0)
+    factory.load_profile(PROFILES_DIRECTORY)
+
+    def detect(text: str) -> str:
+        detector = factory.create()
+        detector.append(text)
+        try:
+            return detector.detect()
+        except LangDetectException:
+            return "und"
+
+    return detect
+
+
+def timed(detect: Detect, texts: list[str]) -> tuple[list[str], float]:
+    """Answers and mean microseconds per text."""
+    start = time.perf_counter()
+    answers = [detect(text) for text in texts]
+    return answers, (time.perf_counter() - start) / max(len(texts), 1) * 1e6
+
+
+def export_texts(directory: Path) -> Iterator[str]:
+    """Message texts of every result.json under directory (text may be a list of parts)."""
+    for path in sorted(directory.rglob("result.json")):
+        for message in json.loads(path.read_text(encoding="utf-8")).get("messages", []):
+            text = message.get("text", "")
+            if isinstance(text, list):
+                text = "".join(part if isinstance(part, str) else part["text"] for part in text)
+            if text.strip():
+                yield text
+
+
+def score_lines(directory: Path, limit: int | None) -> dict[str, float]:
+    """Accuracy per language and cut, ours next to plain langdetect, and mean µs per text."""
+    ours = LanguageDetector(cache_size=0).detect  # no cache: every text pays full price
+    plain = plain_langdetect()
+    figures: dict[str, float] = {}
+    spent = {"": 0.0, "plain_": 0.0}
+    count = 0
+    print(f"{'lang':<5}{'n':>5}" + "".join(f"{cut:>7}{'plain':>7}" for cut in CUTS))
+    for lang, lines in load(directory, limit).items():
+        row = []
+        for cut, texts in cuts(lines).items():
+            for name, detect in (("", ours), ("plain_", plain)):
+                answers, mean_us = timed(detect, texts)
+                row.append(sum(answer == lang for answer in answers) / len(texts))
+                figures[f"{name}{cut}_{lang}"] = row[-1]
+                spent[name] += mean_us * len(texts)
+            count += len(texts)
+        print(f"{lang:<5}{len(lines):>5}" + "".join(f"{accuracy:>7.1%}" for accuracy in row))
+    figures["us_per_text"] = spent[""] / count
+    figures["plain_us_per_text"] = spent["plain_"] / count
+    return figures
+
+
+def score_export(directory: Path) -> dict[str, float]:
+    """Share of each answer over an export's texts, and mean µs per text."""
+    texts = list(export_texts(directory))
+    answers, mean_us = timed(LanguageDetector(cache_size=0).detect, texts)
+    shares = Counter(answers)
+    top = ", ".join(f"{lang} {n / len(texts):.2%}" for lang, n in shares.most_common(6))
+    print(f"export: {len(texts)} texts, {mean_us:.0f} us/text: {top}")
+    return {
+        "export_texts": len(texts),
+        "export_us_per_text": mean_us,
+        "export_ru": shares["ru"] / len(texts),
+        "export_und": shares["und"] / len(texts),
+    }
+
+
+def _figure(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dir", type=Path)
+    parser.add_argument("--limit", type=int, default=None, help="lines per language")
+    parser.add_argument("--export", type=Path, help="Telegram export tree to detect too")
+    args = parser.parse_args()
+    figures = score_lines(args.dir, args.limit)
+    if args.export:
+        figures |= score_export(args.export)
+    print(" ".join(f"{key}={_figure(value)}" for key, value in figures.items()))
+
+
+if __name__ == "__main__":
+    main()

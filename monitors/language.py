@@ -1,0 +1,359 @@
+"""Language of a post: an ISO 639-1 code, or "und" when the post does not say enough.
+
+langdetect alone mixes up short Russian, Bulgarian and Macedonian and has no Belarusian or
+Serbian profile, so for Cyrillic text the letters decide first: each language has its own
+alphabet and spelling rules, and a post goes to the languages whose spelling fits the most
+words. What spelling leaves open is settled by a log-linear score: langdetect's n-gram
+likelihoods (read exactly from our own factory's table; its random sampling is overconfident on
+a few words), Russian and Ukrainian dictionaries (pymorphy3), function words, Belarusian sound
+marks, and the channel's hints. Serbian gets a profile made by transliterating langdetect's
+Croatian one (one language, two scripts); Belarusian borrows its neighbours' n-gram likelihood
+and must show its own marks. Latin-script text goes to the Latin-script languages asked for
+(seeded langdetect when there are several), other scripts to all of langdetect's profiles.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+
+import pymorphy3
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
+from langdetect.utils.ngram import NGram
+
+from monitors.models import UNDETERMINED
+
+CYRILLIC_LANGS = ("ru", "uk", "be", "bg", "sr", "mk")
+DEFAULT_LANGUAGES = (*CYRILLIC_LANGS, "en")
+
+_ALPHABETS = {
+    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя'",
+    "be": "абвгдеёжзійклмнопрстуўфхцчшыьэюя'",
+    "bg": "абвгдежзийклмнопрстуфхцчшщъьюя",
+    "sr": "абвгдђежзијклљмнњопрстћуфхцчџш",
+    "mk": "абвгдѓежзѕијклљмнњопрстќуфхцчџш",
+}
+# Letters in places the language's spelling never puts them (words are space-separated).
+_MISPLACED = {
+    "ru": r"ъ(?![еёюя])",  # ъ only separates a prefix from е ё ю я
+    # An apostrophe follows a lone labial (м'ясо); reflexive verbs end in -ться, never -тся.
+    "uk": r"(?:(?<!\S)|[аеєиіїоуюяр])[бпвмф][яєї]|тся(?!\S)",
+    "be": r"[тдржшч][еёюяіь]",  # ць, дзь for ть, дь; р ж ш ч are always hard
+    "bg": r"ь(?!о)",  # ь only in ьо
+}
+# A whole word holding a letter the language lacks or puts nowhere there.
+_MISFIT = {
+    lang: re.compile(
+        rf"(?<!\S)\S*?(?:[^{alphabet}\s]{'|' + _MISPLACED[lang] if lang in _MISPLACED else ''})\S*"
+    )
+    for lang, alphabet in _ALPHABETS.items()
+}
+# Marks of Belarusian spelling that Russian and Ukrainian words rarely show: э after a
+# consonant, дз and ць (from д and т), шч, doubled consonants before е (-нне, -цца), the
+# neuter -ае and plural -ыя endings.
+_BELARUSIAN_MARKS = re.compile(r"[бвгдзклмнпрстфхцчшж]э|дз|ць|шч|(?:нн|лл|жж|сс)е|цц|ае\b|ыя\b")
+# Unstressed о turns into а in Belarusian, so a word rarely holds two.
+_TWO_O = re.compile(r"о[^\sо]*о")
+# Frequent short words, each listed for the languages it is common in. They count only where
+# spelling leaves several languages open, and only among those.
+_FUNCTION_WORDS = {
+    "ru": "в и на не с по за до от из к о у для при со во об что чтобы это как когда где был "
+    "была были было будет уже еще также только после сейчас сегодня его он она они или нет так "
+    "может можно около между через года который которые которая все всех время ли им те той "
+    "под над",
+    "uk": "в і й у на не з за до по від для при що щоб це як коли де був була були було буде вже "
+    "ще також зараз сьогодні його він вона вони або немає так може можна близько між через року "
+    "який яка які все та але під над про",
+    "be": "у і на не з за да па ад аб для пры што каб як калі дзе была было будзе зараз яго яна "
+    "яны або няма так можа можна каля паміж праз года які якая якія усе але пад над пра",
+    "bg": "в и на не с по за до от към при със във че това този тази тези които който която как "
+    "като когато къде беше бяха бил била били ще вече още също само след сега днес него нея "
+    "той тя те или няма така може около повече между година години се са да си ги го му им ли "
+    "но през под над пред",
+    "sr": "у и на не са по за до од из при што шта да је су се као када где био била били било "
+    "биће већ још такође само после сада данас он она они или нема тако али преко може око "
+    "више између године година који која које сви све време према током због ће би бити му "
+    "им ли под над пред",
+    "mk": "во и на не со по за до од при што дека да е се како кога каде беше биле бил била било "
+    "ќе веќе уште само сега денес тој таа тие или нема така но преку може околу повеќе меѓу "
+    "година години кој која кое кои сите време оваа ова овој тоа го ја ги му им ли под над пред",
+}
+_WORD_LANGS: dict[str, frozenset[str]] = {}
+for _lang, _words in _FUNCTION_WORDS.items():
+    for _word in _words.split():
+        _WORD_LANGS[_word] = _WORD_LANGS.get(_word, frozenset()) | {_lang}
+
+_SERBIAN_LATIN = {"lj": "љ", "nj": "њ", "dž": "џ"} | dict(
+    zip("abcčćdđefghijklmnoprsštuvzž", "абцчћдђефгхијклмнопрсштувзж", strict=True)
+)
+_SERBIAN_LATIN |= {latin.capitalize(): cyr.upper() for latin, cyr in _SERBIAN_LATIN.items()}
+_SERBIAN_LETTER = re.compile("|".join(sorted(_SERBIAN_LATIN, key=len, reverse=True)) + "| ")
+
+_URL = re.compile(
+    r"(?:https?://|www\.|t\.me/)\S+|\b[\w.-]+\.(?:com|net|org|ru|ua|by|info|io|me|tv)\b\S*",
+    re.IGNORECASE,
+)
+_MENTION = re.compile(r"@\w+")
+_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
+_HASHTAG = re.compile(r"#(\w+)")
+_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ`][^\W\d_]+)*")
+_CYRILLIC = re.compile(r"[\u0400-\u052f]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_APOSTROPHES = str.maketrans("’ʼ`", "'''")
+# Latin look-alikes typed into Cyrillic words (Ukrainian "i" above all).
+_HOMOGLYPHS = str.maketrans("aceiopxyABCEHIKMOPTXY", "асеіорхуАВСЕНІКМОРТХУ")
+
+# Latin words inside Cyrillic posts are mostly names, terms and code, the reverse is rare: a
+# Cyrillic letter counts twice when finding the dominant script.
+_SCRIPT_WEIGHTS = {"cyrillic": 2, "latin": 1, "other": 1}
+MIN_WORDS = 2  # one word is a name, a tag or an exclamation more often than a sentence
+MAX_CHARS = 1000  # the opening of a post tells its language; the rest only costs time
+MAX_WORDS = 60  # words whose spelling is checked
+MAX_LOOKUPS = 12  # words looked up in the dictionaries
+MAX_SCORED_CHARS = 300  # characters scored for n-grams
+# Weights of the Cyrillic score, in natural-log units like the n-gram likelihoods.
+LOGLIK_SCALE = 1 / 3  # 1-, 2- and 3-grams overlap: their naive sum counts each letter thrice
+LEXICON_NATS = 3.0  # per word in the language's dictionary...
+UNKNOWN_COST = 1.5  # ...and this many times that per word missing from it
+VOTE_NATS = 3.0  # per function word
+MARK_NATS = 4.0  # per Belarusian mark
+# A language the channel is configured with: worth about two dictionary words, enough to tip
+# a post both languages could have written, not one whose words only exist in another.
+HINT_NATS = 6.0
+# Russian and Ukrainian dominate the channels this service follows; the prior only tips texts
+# too short for anything else to decide.
+PRIOR = {"bg": 0.5, "sr": 0.5, "mk": 0.5}
+_SMOOTHING = 0.5 / 10_000  # langdetect's own: alpha / BASE_FREQ
+
+
+def _words_by_script(text: str) -> dict[str, list[str]]:
+    """The text's words grouped by script, Latin look-alikes inside Cyrillic words mended."""
+    scripts: dict[str, list[str]] = {}
+    for word in _WORD.findall(text):
+        if _CYRILLIC.search(word):
+            if _LATIN.search(word):
+                word = word.translate(_HOMOGLYPHS)
+            script = "mixed" if _LATIN.search(word) else "cyrillic"
+        else:
+            script = "latin" if _LATIN.search(word) else "other"
+        scripts.setdefault(script, []).append(word)
+    return scripts
+
+
+def spelling_candidates(words: Iterable[str], langs: Sequence[str] = CYRILLIC_LANGS) -> list[str]:
+    """The Cyrillic languages whose spelling fits the most of these lower-case words."""
+    text = " ".join(words)
+    misfits = {lang: len(_MISFIT[lang].findall(text)) for lang in langs}
+    fewest = min(misfits.values())
+    return [lang for lang in langs if misfits[lang] == fewest]
+
+
+def _belarusian_marks(text: str) -> int:
+    """Belarusian marks in lower-case text, less words with two о (Belarusian keeps one)."""
+    return len(_BELARUSIAN_MARKS.findall(text)) - len(_TWO_O.findall(text))
+
+
+def _votes(words: Iterable[str], candidates: Sequence[str]) -> dict[str, float]:
+    """Function-word votes among the candidates; a word shared by all of them says nothing."""
+    votes = dict.fromkeys(candidates, 0.0)
+    for word in words:
+        langs = _WORD_LANGS.get(word, frozenset()).intersection(candidates)
+        if langs and len(langs) < len(candidates):
+            for lang in langs:
+                votes[lang] += 1 / len(langs)
+    return votes
+
+
+def _lexicon_score(words: Sequence[str], known: Sequence[bool]) -> float:
+    """+1 per word the dictionary knows, -UNKNOWN_COST per word it does not.
+
+    An unknown capitalised word after the first is most likely a name, so it costs nothing.
+    """
+    score = 0.0
+    for i, (word, is_known) in enumerate(zip(words, known, strict=True)):
+        if is_known:
+            score += 1
+        elif i == 0 or not word[0].isupper():
+            score -= UNKNOWN_COST
+    return score
+
+
+def _profile(name: str) -> dict:
+    with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _serbian_profile() -> dict:
+    """langdetect's Croatian profile in Serbian Cyrillic; n-grams with foreign letters dropped."""
+    croatian = _profile("hr")
+    freq: dict[str, int] = {}
+    for gram, count in croatian["freq"].items():
+        cyrillic = _SERBIAN_LETTER.sub(lambda m: _SERBIAN_LATIN.get(m[0], " "), gram)
+        if len(cyrillic) == len(_SERBIAN_LETTER.findall(gram)) and cyrillic.strip():
+            freq[cyrillic] = freq.get(cyrillic, 0) + count
+    return {"name": "sr", "freq": freq, "n_words": croatian["n_words"]}
+
+
+def _factory(langs: Iterable[str], seed: int) -> DetectorFactory | None:
+    """A private, seeded langdetect factory, so nobody else's settings change our answers."""
+    profiles = [_serbian_profile() if lang == "sr" else _profile(lang) for lang in langs]
+    if len(profiles) < 2:  # nothing to choose between
+        return None
+    factory = DetectorFactory()
+    factory.set_seed(seed)
+    factory.load_json_profile([json.dumps(profile) for profile in profiles])
+    return factory
+
+
+class LanguageDetector:
+    """Detects a post's language among `languages`; build one and keep it (~0.2 s to load).
+
+    Cyrillic and Latin text is answered from `languages` only ("und" if none has its script);
+    text in other scripts from all of langdetect's profiles. Answers are cached by
+    (text, hints), so reposts cost nothing.
+    """
+
+    def __init__(
+        self,
+        languages: Sequence[str] = DEFAULT_LANGUAGES,
+        seed: int = 0,
+        trials: int = 3,
+        cache_size: int = 8192,
+    ) -> None:
+        self._seed = seed
+        self._trials = trials
+        self._cyrillic_langs = tuple(lang for lang in CYRILLIC_LANGS if lang in languages)
+        self._latin_langs = tuple(lang for lang in languages if lang not in CYRILLIC_LANGS)
+        self._cyrillic = _factory([lang for lang in self._cyrillic_langs if lang != "be"], seed)
+        self._latin = _factory(self._latin_langs, seed)
+        self._lexicons = {
+            lang: pymorphy3.MorphAnalyzer(lang=lang) for lang in ("ru", "uk") if lang in languages
+        }
+        self._cached = functools.lru_cache(maxsize=cache_size)(self._detect)
+
+    def detect(self, text: str, hints: Sequence[str] = ()) -> str:
+        """ISO 639-1 code of the text's language, or "und"; hints are the channel's languages."""
+        return self._cached(text[:MAX_CHARS], tuple(hints))
+
+    @functools.cached_property
+    def _everything(self) -> DetectorFactory:
+        """All of langdetect's profiles, for scripts that neither branch covers (rare)."""
+        factory = _factory(sorted(os.listdir(PROFILES_DIRECTORY)), self._seed)
+        assert factory is not None
+        return factory
+
+    def _detect(self, text: str, hints: tuple[str, ...]) -> str:
+        text = _MENTION.sub(" ", _URL.sub(" ", _CODE.sub(" ", text)))
+        scripts = _words_by_script(_HASHTAG.sub(" ", text))
+        tags = _words_by_script(" ".join(_HASHTAG.findall(text)))
+        letters = {
+            script: weight * sum(map(len, scripts.get(script, []) + tags.get(script, [])))
+            for script, weight in _SCRIPT_WEIGHTS.items()
+        }
+        script = max(letters, key=letters.__getitem__)
+        if not letters[script]:
+            return UNDETERMINED
+        evidence = len(scripts.get(script, ()))  # words of tags alone do not make a sentence
+        words = scripts.get(script, []) + tags.get(script, [])
+        if script == "cyrillic":
+            if not self._cyrillic_langs:
+                return UNDETERMINED
+            return self._cyrillic_lang(words[:MAX_WORDS], evidence, hints)
+        if evidence < MIN_WORDS:
+            return UNDETERMINED
+        if script == "latin" and len(self._latin_langs) == 1:
+            return self._latin_langs[0]
+        # No Latin-script language asked for: self._latin is None and the answer is "und".
+        factory = self._latin if script == "latin" else self._everything
+        probs = self._langdetect(factory, words, hints)
+        if not probs:
+            return UNDETERMINED
+        return max(probs, key=probs.__getitem__).split("-")[0]  # zh-cn: ISO 639-1 has zh
+
+    def _cyrillic_lang(self, words: list[str], evidence: int, hints: tuple[str, ...]) -> str:
+        lowered = [word.lower().translate(_APOSTROPHES) for word in words]
+        candidates = spelling_candidates(dict.fromkeys(lowered), self._cyrillic_langs)
+        if evidence < MIN_WORDS:
+            # A lone word counts only when its letters leave one language and the channel agrees.
+            decisive = evidence == 1 and len(candidates) == 1 and candidates[0] in hints
+            return candidates[0] if decisive else UNDETERMINED
+        if len(candidates) == 1:
+            return candidates[0]
+        scores = self._scores(words, lowered, candidates)
+        for lang in hints:
+            if lang in scores:
+                scores[lang] += HINT_NATS
+        return max(candidates, key=scores.__getitem__)
+
+    def _scores(self, words: list[str], lowered: list[str], candidates: list[str]) -> dict:
+        """Log-linear score of each candidate language; see the module docstring."""
+        scores = self._loglik(words, [lang for lang in candidates if lang != "be"])
+        if "be" in candidates:
+            kin = [scores[lang] for lang in ("ru", "uk") if lang in scores]
+            scores["be"] = max(kin, default=0.0) + MARK_NATS * _belarusian_marks(" ".join(lowered))
+        content = [word for word, low in zip(words, lowered, strict=True) if low not in _WORD_LANGS]
+        content = content[:MAX_LOOKUPS]
+        known = {
+            lang: [lexicon.word_is_known(word.lower()) for word in content]
+            for lang, lexicon in self._lexicons.items()
+        }
+        for lang, found in known.items():
+            if lang in scores:
+                scores[lang] += LEXICON_NATS * _lexicon_score(content, found)
+        if "be" in scores:
+            # No Belarusian dictionary: credit the words it shares with its neighbours.
+            shared = [any(found) for found in zip(*known.values(), strict=True)]
+            scores["be"] += LEXICON_NATS * sum(shared)
+        for lang, votes in _votes(lowered, candidates).items():
+            scores[lang] += VOTE_NATS * votes + math.log(PRIOR.get(lang, 1.0))
+        return scores
+
+    def _loglik(self, words: list[str], langs: list[str]) -> dict[str, float]:
+        """Log-likelihood of the words' 1- to 3-grams under each langdetect profile, scaled."""
+        if len(langs) < 2 or self._cyrillic is None:
+            return dict.fromkeys(langs, 0.0)
+        table = self._cyrillic.word_lang_prob_map
+        columns = [self._cyrillic.langlist.index(lang) for lang in langs]
+        totals = [0.0] * len(langs)
+        ngram = NGram()
+        for ch in " ".join(words)[:MAX_SCORED_CHARS] + " ":
+            ngram.add_char(ch)
+            for n in (1, 2, 3):
+                probs = table.get(ngram.get(n) or "")
+                if probs is not None:
+                    for i, column in enumerate(columns):
+                        totals[i] += math.log(probs[column] + _SMOOTHING)
+        return {lang: total * LOGLIK_SCALE for lang, total in zip(langs, totals, strict=True)}
+
+    def _langdetect(
+        self, factory: DetectorFactory | None, words: list[str], hints: tuple[str, ...]
+    ) -> dict[str, float]:
+        """Seeded langdetect probabilities, the channel's languages favoured."""
+        if factory is None:
+            return {}
+        detector = factory.create()
+        detector.n_trial = self._trials
+        detector.set_prior_map(
+            {lang: math.exp(HINT_NATS * (lang in hints)) for lang in factory.get_lang_list()}
+        )
+        detector.append(" ".join(words))
+        try:
+            return {found.lang: found.prob for found in detector.get_probabilities()}
+        except LangDetectException:  # no n-gram it knows
+            return {}
+
+
+@functools.cache
+def _default() -> LanguageDetector:
+    return LanguageDetector()
+
+
+def detect(text: str, hints: Sequence[str] = ()) -> str:
+    """ISO 639-1 code of a post's language, or "und"; see LanguageDetector."""
+    return _default().detect(text, hints)
