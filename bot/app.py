@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from monitors.translate import Translator, TranslatorSettings, text_hash
-
 from bot.config import Config, Secrets
 from bot.delivery import DeliveryWorker
 from bot.sinks import Sink
@@ -23,6 +21,7 @@ from monitors.matching import Matcher
 from monitors.models import Claim, Post
 from monitors.pipeline import BatchResult, Pipeline
 from monitors.stages import Cluster, DetectLanguage, Embed, MatchClaims, Translate
+from monitors.translate import Translator, TranslatorSettings, text_hash
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ Secrets never live here: they come from environment variables (see `Secrets`).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
 from dataclasses import dataclass
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -32,7 +32,7 @@ def rank_files(config: Config, claims_path: Path, posts_path: Path, top: int, ou
 def _rank_batch(matcher: Matcher, rows: list[dict], top: int, out: IO[str]) -> None:
     ranked = matcher.rank_many(
         [
-            (str(row["text"]), row.get("translation"), row.get("lang") or UNDETERMINED, None)
+            Query(str(row["text"]), row.get("translation"), row.get("lang") or UNDETERMINED)
             for row in rows
         ],
         k=top,

@@ -68,6 +68,22 @@ class Alert:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class EvidenceRow:
+    """One alerting match of a claim, with the post's fate (edited, deleted)."""
+
+    claim_id: str
+    stance: str
+    channel_id: int
+    username: str | None
+    title: str | None
+    category: str
+    message_id: int
+    date: datetime
+    edited: bool
+    deleted: bool
+
+
 class Alerts:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -180,6 +196,58 @@ class Alerts:
 
     async def count(self) -> int:
         return await self._db.scalar("SELECT count(*) FROM alerts")
+
+    async def evidence(self, claim_ids: Sequence[str], before: datetime) -> list[EvidenceRow]:
+        """Alerting matches of these claims on posts dated before `before`, oldest first."""
+        if not claim_ids:
+            return []
+        marks = ",".join("?" * len(claim_ids))
+        rows = await self._db.fetch_all(
+            f"""SELECT m.claim_id, m.stance, p.channel_id, p.message_id, p.date, p.version,
+                  p.edit_date, p.deleted_at, c.username, c.title,
+                  coalesce(c.category, 'uncategorised') AS category
+                FROM matches m JOIN posts p ON p.id = m.post_id
+                LEFT JOIN channels c ON c.id = p.channel_id
+                WHERE m.alert AND p.date < ? AND m.claim_id IN ({marks})
+                ORDER BY p.date, p.channel_id, p.message_id""",
+            (to_db(before), *claim_ids),
+        )
+        return [
+            EvidenceRow(
+                claim_id=row["claim_id"],
+                stance=row["stance"],
+                channel_id=row["channel_id"],
+                username=row["username"],
+                title=row["title"],
+                category=row["category"],
+                message_id=row["message_id"],
+                date=from_db(row["date"]),  # type: ignore[arg-type]
+                edited=row["version"] > 1 or row["edit_date"] is not None,
+                deleted=row["deleted_at"] is not None,
+            )
+            for row in rows
+        ]
+
+    async def feedback_counts(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Analyst verdicts on matches of posts dated in [start, end)."""
+        rows = await self._db.fetch_all(
+            """SELECT m.feedback, count(*) AS n FROM matches m JOIN posts p ON p.id = m.post_id
+               WHERE m.feedback IS NOT NULL AND p.date >= ? AND p.date < ?
+               GROUP BY m.feedback ORDER BY n DESC, m.feedback""",
+            (to_db(start), to_db(end)),
+        )
+        return {row["feedback"]: row["n"] for row in rows}
+
+    async def set_feedback(
+        self, channel_id: int, message_id: int, claim_id: str, feedback: str | None
+    ) -> bool:
+        """An analyst's verdict on one match (e.g. useful, wrong); False if no such match."""
+        await self._db.execute(
+            """UPDATE matches SET feedback = ? WHERE claim_id = ? AND post_id =
+                 (SELECT id FROM posts WHERE channel_id = ? AND message_id = ?)""",
+            (feedback, claim_id, channel_id, message_id),
+        )
+        return bool(await self._db.scalar("SELECT changes()"))
 
     async def match_count(self) -> int:
         return await self._db.scalar("SELECT count(*) FROM matches")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
 
 from monitors.models import Claim
 from storage.dates import from_db, now_db, to_db
@@ -66,6 +67,23 @@ class Claims:
                 "SELECT * FROM claims WHERE status = ? ORDER BY created_at, id", (status,)
             )
         return [_from_row(row) for row in rows]
+
+    async def for_digest(
+        self, since: datetime, start: datetime, end: datetime
+    ) -> list[tuple[Claim, datetime]]:
+        """Open claims published in [since, end), and every claim with an alerting match
+        on a post in [start, end); each with when it appeared (published, else stored)."""
+        rows = await self._db.fetch_all(
+            """SELECT *, coalesce(k.published, k.created_at) AS appeared FROM claims k
+               WHERE (k.status = 'open' AND coalesce(k.published, k.created_at) >= ?1
+                      AND coalesce(k.published, k.created_at) < ?3)
+                  OR EXISTS (SELECT 1 FROM matches m JOIN posts p ON p.id = m.post_id
+                             WHERE m.claim_id = k.id AND m.alert
+                               AND p.date >= ?2 AND p.date < ?3)
+               ORDER BY coalesce(k.published, k.created_at), k.id""",
+            (to_db(since), to_db(start), to_db(end)),
+        )
+        return [(_from_row(row), from_db(row["appeared"])) for row in rows]  # type: ignore[misc]
 
     async def export_rows(self) -> AsyncIterator[dict]:
         rows = await self._db.fetch_all(

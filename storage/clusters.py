@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from monitors.models import Post
-from storage.dates import to_db
+from storage.dates import from_db, to_db
 from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """A story's reach within a period, and the post that started it."""
+
+    cluster_id: str
+    posts: int  # in the period
+    channels: int  # in the period
+    categories: tuple[str, ...]
+    first_channel_id: int
+    first_username: str | None
+    first_title: str | None
+    first_category: str
+    first_message_id: int
+    first_date: datetime
+    text: str
+    translation: str | None
 
 
 class Clusters:
@@ -47,6 +67,46 @@ class Clusters:
 
     async def count(self) -> int:
         return await self._db.scalar("SELECT count(*) FROM clusters")
+
+    async def top(
+        self, start: datetime, end: datetime, limit: int, min_posts: int = 2
+    ) -> list[StoryRow]:
+        """The biggest stories by posts in [start, end), with their first post."""
+        rows = await self._db.fetch_all(
+            """WITH period AS (
+                 SELECT p.cluster_id, count(*) AS posts,
+                   count(DISTINCT p.channel_id) AS channels,
+                   group_concat(DISTINCT coalesce(c.category, 'uncategorised')) AS categories
+                 FROM posts p LEFT JOIN channels c ON c.id = p.channel_id
+                 WHERE p.date >= ? AND p.date < ? AND p.cluster_id IS NOT NULL
+                 GROUP BY p.cluster_id HAVING count(*) >= ?
+                 ORDER BY posts DESC, channels DESC LIMIT ?)
+               SELECT period.*, f.channel_id, f.message_id, f.date, f.text, f.translation,
+                 fc.username, fc.title, coalesce(fc.category, 'uncategorised') AS category
+               FROM period JOIN clusters k ON k.id = period.cluster_id
+               JOIN posts f ON f.channel_id = k.first_channel_id
+                 AND f.message_id = k.first_message_id
+               LEFT JOIN channels fc ON fc.id = f.channel_id
+               ORDER BY period.posts DESC, period.channels DESC, f.date""",
+            (to_db(start), to_db(end), min_posts, limit),
+        )
+        return [
+            StoryRow(
+                cluster_id=row["cluster_id"],
+                posts=row["posts"],
+                channels=row["channels"],
+                categories=tuple(sorted(row["categories"].split(","))),
+                first_channel_id=row["channel_id"],
+                first_username=row["username"],
+                first_title=row["title"],
+                first_category=row["category"],
+                first_message_id=row["message_id"],
+                first_date=from_db(row["date"]),  # type: ignore[arg-type]
+                text=row["text"],
+                translation=row["translation"],
+            )
+            for row in rows
+        ]
 
     async def export_rows(self) -> AsyncIterator[dict]:
         rows = await self._db.fetch_all(

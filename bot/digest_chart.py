@@ -1,0 +1,110 @@
+"""The digest chart: hourly posts by category, and when each claim reached Telegram
+versus the live blog. matplotlib is imported here only, with the Agg backend, so the
+service and `claimwatch --help` never pay for it and no display is needed."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+
+from bot.digest import Digest
+
+
+def render_chart(digest: Digest) -> bytes:
+    """A PNG for the analyst chat: two panels sharing the day's local time axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    claims = [c for c in digest.claims if c.first is not None or c.published is not None]
+    height = 3.2 + max(1.6, 0.42 * len(claims))
+    fig, (hours, timeline) = plt.subplots(
+        2,
+        1,
+        figsize=(11, height),
+        sharex=True,
+        gridspec_kw={"height_ratios": [3.2, max(1.6, 0.42 * len(claims))]},
+        layout="constrained",
+    )
+    try:
+        _hourly(digest, hours)
+        _timeline(digest, claims, timeline)
+        timeline.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+        timeline.set_xlim(_local(digest, digest.period.start), _local(digest, digest.period.end))
+        timeline.set_xlabel(f"{digest.period.day:%a %-d %b %Y}, local time ({digest.period.tz})")
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=110)
+    finally:
+        plt.close(fig)
+    return out.getvalue()
+
+
+def _local(digest: Digest, moment: datetime) -> datetime:
+    """Naive local time: matplotlib then plots wall-clock hours without a tz setting."""
+    return digest.period.local(moment).replace(tzinfo=None)
+
+
+def _hourly(digest: Digest, ax) -> None:
+    categories = list(digest.volume.by_category)
+    hours = sorted({row.hour for row in digest.volume.hourly})
+    counts = {(row.hour, row.category): row.posts for row in digest.volume.hourly}
+    bottom = [0] * len(hours)
+    xs = [_local(digest, hour) + timedelta(minutes=30) for hour in hours]
+    for category in categories:
+        heights = [counts.get((hour, category), 0) for hour in hours]
+        ax.bar(xs, heights, width=1 / 24 * 0.9, bottom=bottom, label=category)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    ax.set_title(f"Posts per hour by channel category ({digest.volume.posts} posts)", loc="left")
+    ax.set_ylabel("posts")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="y", alpha=0.3)
+    if categories:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no posts", transform=ax.transAxes, ha="center", color="grey")
+
+
+def _timeline(digest: Digest, claims, ax) -> None:
+    ax.set_title(
+        "Claims: first Telegram post (● green corroborated, red refuted or walked back,"
+        " grey unverified) vs live blog (■)",
+        loc="left",
+    )
+    for row, claim in enumerate(claims):
+        telegram = _local(digest, claim.first.date) if claim.first else None
+        blog = _local(digest, claim.published) if claim.published else None
+        colour = {"corroborated": "tab:green", "refuted": "tab:red"}.get(claim.status, "grey")
+        if telegram and blog:
+            ax.plot([telegram, blog], [row, row], color=colour, linewidth=2, alpha=0.5)
+        if telegram:
+            ax.plot(telegram, row, "o", color=colour)
+        if blog:
+            ax.plot(blog, row, "s", color="black", markersize=5)
+        if claim.lead is not None:
+            ax.annotate(
+                _minutes(claim.lead),
+                (max(telegram, blog), row),  # type: ignore[type-var]
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="small",
+            )
+    ax.set_yticks(range(len(claims)), [_short(c.claim_id) for c in claims], fontsize="small")
+    ax.set_ylim(len(claims) - 0.5, -0.5)
+    ax.grid(axis="x", alpha=0.3)
+    if not claims:
+        ax.text(0.5, 0.5, "no claims", transform=ax.transAxes, ha="center", color="grey")
+
+
+def _minutes(lead: timedelta) -> str:
+    minutes = round(lead / timedelta(minutes=1))
+    sign = "-" if minutes < 0 else ""
+    return f"{sign}{abs(minutes) // 60}:{abs(minutes) % 60:02d} h lead"
+
+
+def _short(text: str, limit: int = 28) -> str:
+    """Shortened, and with `$` escaped so matplotlib does not read it as mathtext."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("$", r"\$")

@@ -1,0 +1,105 @@
+"""The service's clock: the daily digest and periodic jobs on one APScheduler.
+
+APScheduler's in-memory job store forgets everything on restart, so a digest missed while
+the service was down is caught up from the database instead: at start, the latest day
+whose digest is due is sent unless the `digests` table says it went out. Sending checks
+that table too, so the catch-up and the cron job can never send a day twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import DigestConfig
+
+log = logging.getLogger(__name__)
+
+DIGEST_JOB = "digest"
+# A run delayed longer than this (event loop stalled, laptop asleep) is left to the
+# start-up catch-up rather than fired late by APScheduler.
+MISFIRE_GRACE_S = 3600
+
+Clock = Callable[[], datetime]
+SendDay = Callable[[date], Awaitable[bool]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def digest_trigger(settings: DigestConfig) -> CronTrigger:
+    return CronTrigger(
+        hour=settings.time.hour,
+        minute=settings.time.minute,
+        timezone=ZoneInfo(settings.timezone),
+    )
+
+
+def due_day(settings: DigestConfig, now: datetime) -> date:
+    """The latest day whose digest is due at `now`: yesterday once today's run time has
+    passed (local wall clock), the day before yesterday until then."""
+    local = now.astimezone(ZoneInfo(settings.timezone))
+    days_back = 1 if local.time().replace(tzinfo=None) >= settings.time else 2
+    return local.date() - timedelta(days=days_back)
+
+
+class DigestSchedule:
+    """The digest's cron job and its start-up catch-up."""
+
+    def __init__(self, settings: DigestConfig, send: SendDay, clock: Clock = utc_now) -> None:
+        self._settings = settings
+        self._send = send
+        self._clock = clock
+
+    def install(self, scheduler: AsyncIOScheduler) -> None:
+        scheduler.add_job(
+            self.run,
+            digest_trigger(self._settings),
+            id=DIGEST_JOB,
+            name="daily digest",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE_S,
+            replace_existing=True,
+        )
+
+    async def run(self) -> bool:
+        """Send the due day's digest unless it was sent; also the start-up catch-up."""
+        day = due_day(self._settings, self._clock())
+        try:
+            return await self._send(day)
+        except Exception:  # a failed digest must not kill the scheduler; retried at start
+            log.exception("digest of %s failed", day)
+            return False
+
+
+def add_interval_job(
+    scheduler: AsyncIOScheduler,
+    func: Callable[[], Awaitable[object]],
+    *,
+    minutes: float,
+    job_id: str,
+) -> None:
+    """A periodic job (live-blog polls, reconciliation) on the shared scheduler; a run
+    that would overlap the previous one is skipped, missed runs collapse into one."""
+    scheduler.add_job(
+        func,
+        IntervalTrigger(minutes=minutes),
+        id=job_id,
+        name=job_id,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
+
+
+def make_scheduler(settings: DigestConfig) -> AsyncIOScheduler:
+    """A scheduler in the digest's time zone; start it inside the running event loop."""
+    return AsyncIOScheduler(timezone=ZoneInfo(settings.timezone))

@@ -1,0 +1,83 @@
+"""The digest clock: 08:00 Kyiv time across DST, catch-up after downtime, shared jobs."""
+
+import io
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from bot.config import parse_config
+from bot.digest_send import ConsoleDigestSender, DigestPublisher
+from bot.schedule import (
+    DIGEST_JOB,
+    DigestSchedule,
+    add_interval_job,
+    digest_trigger,
+    due_day,
+    make_scheduler,
+)
+from storage import Store
+
+CONFIG = parse_config({"digest": {"time": "08:00", "timezone": "Europe/Kyiv"}})
+KYIV = CONFIG.digest
+
+
+@pytest.mark.parametrize(
+    ("after", "fires"),
+    [
+        # Spring forward on 29 March 2026 (03:00 -> 04:00): 08:00 is 05:00 UTC from then on.
+        (datetime(2026, 3, 28, 6, 0, tzinfo=UTC), datetime(2026, 3, 29, 5, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 27, 6, 0, tzinfo=UTC), datetime(2026, 3, 28, 6, 0, tzinfo=UTC)),
+        # Fall back on 25 October 2026 (04:00 -> 03:00): 06:00 UTC again.
+        (datetime(2026, 10, 24, 5, 0, tzinfo=UTC), datetime(2026, 10, 25, 6, 0, tzinfo=UTC)),
+    ],
+)
+def test_digest_fires_at_eight_local_across_dst(after, fires):
+    trigger = digest_trigger(KYIV)
+    got = trigger.get_next_fire_time(after, after)
+    assert got == fires
+    assert got.astimezone(trigger.timezone).time() == time(8, 0)
+
+
+def test_the_due_day_turns_at_the_digest_time():
+    before = datetime(2026, 3, 29, 4, 59, tzinfo=UTC)  # 07:59 Kyiv
+    assert due_day(KYIV, before) == date(2026, 3, 27)
+    assert due_day(KYIV, datetime(2026, 3, 29, 5, 0, tzinfo=UTC)) == date(2026, 3, 28)
+
+
+async def restart(db, now: datetime, out: io.StringIO) -> bool:
+    """A service start: a fresh store and publisher, then the start-up catch-up."""
+    store = await Store.open(db)
+    try:
+        publisher = DigestPublisher(store, CONFIG, [ConsoleDigestSender(out)], chart=False)
+        return await DigestSchedule(KYIV, publisher.send, clock=lambda: now).run()
+    finally:
+        await store.close()
+
+
+async def test_a_missed_digest_is_sent_once_after_restart(tmp_path):
+    db, out = tmp_path / "cw.db", io.StringIO()
+    down_through_eight = datetime(2026, 3, 29, 9, 30, tzinfo=UTC)  # 12:30 Kyiv
+    assert await restart(db, down_through_eight, out)
+    assert "Sun 29 Mar" not in out.getvalue() and "Sat 28 Mar 2026" in out.getvalue()
+    assert not await restart(db, down_through_eight.replace(hour=10), out)
+    assert out.getvalue().count("Daily digest") == 1
+
+
+async def test_jobs_share_one_scheduler_in_the_digest_zone(tmp_path):
+    store = await Store.open(tmp_path / "cw.db")
+    publisher = DigestPublisher(store, CONFIG, [], chart=False)
+    scheduler = make_scheduler(KYIV)
+
+    async def poll() -> None:
+        return None
+
+    DigestSchedule(KYIV, publisher.send).install(scheduler)
+    add_interval_job(scheduler, poll, minutes=5, job_id="liveblog")
+    scheduler.start(paused=True)
+    try:
+        digest = scheduler.get_job(DIGEST_JOB)
+        assert digest.coalesce and digest.trigger.timezone.key == "Europe/Kyiv"
+        assert scheduler.get_job("liveblog").trigger.interval.total_seconds() == 300
+    finally:
+        scheduler.shutdown(wait=False)
+        await store.close()
