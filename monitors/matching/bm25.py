@@ -1,0 +1,158 @@
+"""An incremental BM25 index over numpy posting arrays.
+
+Claims arrive one at a time from live blogs and must be searchable at once, so there is
+no matrix to rebuild: each term keeps its postings (row, tf) and a query scores only the
+postings of its own terms. Length normalisation and idf come from live counts at query
+time, so adding or removing a document never rewrites other documents' weights.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from monitors.matching.arrays import GrowableArray
+
+
+@dataclass(slots=True)
+class _Postings:
+    rows: list[int] = field(default_factory=list)
+    tfs: list[float] = field(default_factory=list)
+    cache: tuple[np.ndarray, np.ndarray] | None = None
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.cache is None:
+            self.cache = (np.asarray(self.rows, dtype=np.int64),
+                          np.asarray(self.tfs, dtype=np.float32))
+        return self.cache
+
+
+class Bm25Index:
+    """Rows are dense ints handed out by `add`; removed rows score zero forever."""
+
+    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1 = k1
+        self.b = b
+        self._ids: dict[str, int] = {}
+        self._postings: list[_Postings] = []
+        self._df = GrowableArray(np.float64)  # live document frequency per term id
+        self._lengths = GrowableArray(np.float32)
+        self._alive = GrowableArray(np.bool_)
+        self._doc_terms = GrowableArray(np.int64)  # distinct term ids of all rows, concatenated
+        self._doc_starts = GrowableArray(np.int64)
+        self._live_docs = 0
+        self._total_length = 0.0
+        self._idf_cache: np.ndarray | None = None
+        self._mass_cache: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self._lengths.size
+
+    @property
+    def alive(self) -> np.ndarray:
+        """Mask over rows: False for removed documents."""
+        return self._alive.view()
+
+    def add(self, terms: Iterable[str]) -> int:
+        """Index one document and return its row."""
+        row = len(self)
+        counts = Counter(terms)
+        ids = [self._term_id(t) for t in counts]
+        for term_id, tf in zip(ids, counts.values(), strict=True):
+            postings = self._postings[term_id]
+            postings.rows.append(row)
+            postings.tfs.append(float(tf))
+            postings.cache = None
+        self._df.data[ids] += 1
+        self._doc_starts.extend([self._doc_terms.size])
+        self._doc_terms.extend(ids)
+        length = float(sum(counts.values()))
+        self._lengths.extend([length])
+        self._alive.extend([True])
+        self._live_docs += 1
+        self._total_length += length
+        self._invalidate()
+        return row
+
+    def remove(self, row: int) -> None:
+        """Drop a document from scoring and from the collection statistics."""
+        if not self.alive[row]:
+            return
+        self.alive[row] = False
+        self._df.data[self._row_terms(row)] -= 1
+        self._live_docs -= 1
+        self._total_length -= float(self._lengths.data[row])
+        self._invalidate()
+
+    def idf(self, term: str) -> float:
+        """Robertson-Sparck Jones idf (never negative); 0 for unknown terms."""
+        term_id = self._ids.get(term)
+        return 0.0 if term_id is None else float(self._idf()[term_id])
+
+    def query_idf(self, term: str) -> float:
+        """idf for weighing a query term: an unseen term is as rare as a term can be, so
+        a post's words the collection never saw still count in its idf mass."""
+        term_id = self._ids.get(term)
+        if term_id is None or self._df.data[term_id] == 0:
+            return float(np.log1p((self._live_docs + 0.5) / 0.5))
+        return float(self._idf()[term_id])
+
+    def doc_idf_mass(self, rows: np.ndarray) -> np.ndarray:
+        """Sum of idf over each row's distinct terms (for coverage features)."""
+        if self._mass_cache is None:
+            ends = np.append(self._doc_starts.view()[1:], self._doc_terms.size)
+            weights = np.concatenate([[0.0], self._idf()[self._doc_terms.view()]])
+            cumulative = np.cumsum(weights)
+            self._mass_cache = cumulative[ends] - cumulative[self._doc_starts.view()]
+        return self._mass_cache[rows].astype(np.float32)
+
+    def score(self, query: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 of every row for the distinct query terms, and the idf mass each row
+        shares with the query. Both arrays have one entry per row."""
+        n = len(self)
+        scores = np.zeros(n, dtype=np.float32)
+        shared = np.zeros(n, dtype=np.float32)
+        if not self._live_docs:
+            return scores, shared
+        idf = self._idf()
+        avgdl = self._total_length / self._live_docs
+        norm = self.k1 * (1.0 - self.b) + (self.k1 * self.b / avgdl) * self._lengths.view()
+        for term in set(query):
+            term_id = self._ids.get(term)
+            if term_id is None or idf[term_id] <= 0.0:
+                continue
+            rows, tfs = self._postings[term_id].arrays()
+            # Posting rows are distinct, so fancy-index += is exact here.
+            scores[rows] += idf[term_id] * tfs * (self.k1 + 1.0) / (tfs + norm[rows])
+            shared[rows] += idf[term_id]
+        alive = self.alive
+        scores *= alive
+        shared *= alive
+        return scores, shared
+
+    def _term_id(self, term: str) -> int:
+        term_id = self._ids.get(term)
+        if term_id is None:
+            term_id = self._ids[term] = len(self._postings)
+            self._postings.append(_Postings())
+            self._df.extend([0.0])
+        return term_id
+
+    def _row_terms(self, row: int) -> np.ndarray:
+        start = self._doc_starts.data[row]
+        end = self._doc_starts.data[row + 1] if row + 1 < len(self) else self._doc_terms.size
+        return self._doc_terms.data[start:end]
+
+    def _idf(self) -> np.ndarray:
+        if self._idf_cache is None:
+            df = self._df.view()
+            idf = np.log1p((self._live_docs - df + 0.5) / (df + 0.5))
+            self._idf_cache = np.where(df > 0, idf, 0.0)
+        return self._idf_cache
+
+    def _invalidate(self) -> None:
+        self._idf_cache = None
+        self._mass_cache = None

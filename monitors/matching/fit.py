@@ -1,0 +1,210 @@
+"""Refit the calibration constants.
+
+usage: python -m monitors.matching.fit DATA_DIR [--crossling DIR] [--write]
+
+DATA_DIR holds claims.jsonl, posts.jsonl (with "split") and qrels.tsv, as in
+shared/claimmatch/checkthat2020-traindev. Only the train split is used. Each model is
+fitted in two steps: a listwise softmax over each post's candidates orders claims (what
+MAP rewards), then a logistic on that order's score turns it into a probability. The
+logistic also sees every post once more with its relevant claims removed, so the best
+of the remaining claims teaches it that "most similar" is not "a match".
+
+The "crossling" model learns its weights from the same English pairs, but cosines between
+languages run lower than within one, so its probability scale and alert threshold are refitted
+on the train split of a cross-lingual set (--crossling, e.g. benchmarks/data/crossling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from monitors.embedding import load_embedder
+from monitors.matching import calibration
+from monitors.matching.calibration import USES, Model
+from monitors.matching.features import FEATURES
+from monitors.matching.matcher import Matcher, Query
+from monitors.models import Claim
+
+ALERT_BETA = 0.5  # alerts weigh precision twice as much as recall
+
+
+@dataclass(slots=True)
+class Group:
+    """One post's candidates: feature rows and which are relevant."""
+
+    features: np.ndarray
+    relevant: np.ndarray
+
+
+def load(data_dir: Path) -> tuple[list[Claim], list[dict], dict[str, set[str]]]:
+    """Claims, posts and qrels (post id -> relevant claim ids) of a CheckThat-style dir."""
+    claims = [Claim(id=str(r["id"]), text=r["text"], title=r.get("title"))
+              for r in _jsonl(data_dir / "claims.jsonl")]
+    posts = list(_jsonl(data_dir / "posts.jsonl"))
+    qrels: dict[str, set[str]] = defaultdict(set)
+    for line in (data_dir / "qrels.tsv").read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            qrels[parts[0]].add(parts[1])
+    return claims, posts, qrels
+
+
+def _jsonl(path: Path):
+    with path.open(encoding="utf-8") as lines:
+        yield from (json.loads(line) for line in lines if line.strip())
+
+
+def collect(matcher: Matcher, posts: list[dict], qrels: dict[str, set[str]],
+            claims: dict[str, Claim]) -> tuple[list[Group], list[Group]]:
+    """Candidate groups for train posts: as is, and with the relevant claims removed."""
+    normal, unmatched = [], []
+    for post in posts:
+        gold = qrels.get(str(post["id"]))
+        if post.get("split") != "train" or not gold:
+            continue
+        query = Query(post["text"], lang=post.get("lang", "en"))
+        ids, rows = matcher.pair_features(query)
+        normal.append(Group(rows, np.array([i in gold for i in ids])))
+        for claim_id in gold:
+            matcher.remove_claim(claim_id)
+        _, rows = matcher.pair_features(query)
+        unmatched.append(Group(rows, np.zeros(len(rows), dtype=bool)))
+        matcher.add_claims([claims[c] for c in gold if c in claims])
+    return normal, unmatched
+
+
+def fit_model(uses: tuple[str, ...], normal: list[Group], unmatched: list[Group]) -> Model:
+    """Listwise ranking weights, then a logistic on the ranking score; folded together."""
+    cols = [FEATURES.index(f) for f in uses]
+    stacked = np.concatenate([g.features[:, cols] for g in normal])
+    mean, std = stacked.mean(axis=0), stacked.std(axis=0) + 1e-6
+    groups = [((g.features[:, cols] - mean) / std, g.relevant) for g in normal if g.relevant.any()]
+    w = _listwise(groups)
+    scores = [((g.features[:, cols] - mean) / std) @ w for g in normal + unmatched]
+    top = [np.argsort(-s)[:5] for s in scores]
+    z = np.concatenate([s[t] for s, t in zip(scores, top, strict=True)])
+    y = np.concatenate([g.relevant[t] for g, t in zip(normal + unmatched, top, strict=True)])
+    a, b = _logistic(z, y)
+    weights = np.zeros(len(FEATURES))
+    weights[cols] = a * w / std
+    bias = b - a * float(w @ (mean / std))
+    threshold = choose_threshold(1.0 / (1.0 + np.exp(-(a * z + b))), y)
+    return Model(uses, tuple(round(float(x), 4) for x in weights), round(bias, 4), threshold)
+
+
+def recalibrate(model: Model, matcher: Matcher, data_dir: Path) -> Model:
+    """Refit `model`'s probability scale and alert cut on a cross-lingual train split.
+
+    The weights (which claim ranks first) stay; only logit -> probability moves, because
+    the same evidence is weaker across languages than within one."""
+    claims, posts, qrels = load(data_dir)
+    matcher.add_claims(claims)
+    logits, labels = [], []
+    weights = np.asarray(model.weights)
+    for post in posts:
+        if post.get("split") != "train":
+            continue
+        ids, rows = matcher.pair_features(Query(post["text"], lang=post.get("lang", "und")))
+        z = rows @ weights + model.bias
+        top = np.argsort(-z)[:5]
+        logits.append(z[top])
+        labels.append(np.array([ids[i] in qrels.get(str(post["id"]), ()) for i in top]))
+    z, y = np.concatenate(logits), np.concatenate(labels)
+    a, b = _logistic(z, y, l2=1.0)
+    threshold = choose_threshold(1.0 / (1.0 + np.exp(-(a * z + b))), y)
+    return Model(model.uses, tuple(round(a * w, 4) for w in model.weights),
+                 round(a * model.bias + b, 4), threshold)
+
+
+def _listwise(groups: list[tuple[np.ndarray, np.ndarray]], steps: int = 600) -> np.ndarray:
+    """Softmax cross-entropy over each group's candidates, by Adam with a small L2."""
+    x = np.concatenate([rows for rows, _ in groups])
+    target = np.concatenate([rel / rel.sum() for _, rel in groups])
+    sizes = np.array([len(rows) for rows, _ in groups])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    owner = np.repeat(np.arange(len(groups)), sizes)
+    w = np.zeros(x.shape[1])
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for step in range(1, steps + 1):
+        z = x @ w
+        e = np.exp(z - np.maximum.reduceat(z, starts)[owner])
+        p = e / np.add.reduceat(e, starts)[owner]
+        grad = x.T @ (p - target) / len(groups) + 2e-3 * w
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        w -= 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    return w
+
+
+def _logistic(z: np.ndarray, y: np.ndarray, l2: float = 1e-6) -> tuple[float, float]:
+    """1-D logistic regression p = sigmoid(a z + b) by Newton's method, L2 on a."""
+    x = np.stack([z, np.ones_like(z)], axis=1)
+    theta = np.zeros(2)
+    penalty = np.diag([l2, 1e-9])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(x @ theta)))
+        hessian = x.T @ (x * (p * (1 - p))[:, None]) + penalty
+        theta -= np.linalg.solve(hessian, x.T @ (p - y) + penalty @ theta)
+    return float(theta[0]), float(theta[1])
+
+
+def choose_threshold(p: np.ndarray, y: np.ndarray) -> float:
+    """The probability cut that maximises F-beta of alerts on these pairs."""
+    best, cut = -1.0, 0.5
+    for t in np.arange(0.01, 0.96, 0.01):
+        alert = p >= t
+        tp = float((alert & y).sum())
+        precision, recall = tp / max(alert.sum(), 1), tp / max(y.sum(), 1)
+        beta2 = ALERT_BETA**2
+        f = (1 + beta2) * precision * recall / max(beta2 * precision + recall, 1e-9)
+        if f > best:
+            best, cut = f, round(float(t), 2)
+    return cut
+
+
+def render(models: dict[str, Model]) -> str:
+    """The MODELS block of calibration.py."""
+    lines = ["MODELS = {"]
+    for name, model in models.items():
+        lines.append(f'    "{name}": Model(\n        USES["{name}"],\n'
+                     f"        {model.weights!r},\n        {model.bias!r},\n"
+                     f"        {model.threshold!r},\n    ),")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def write(block: str) -> None:
+    path = Path(calibration.__file__)
+    pattern = re.compile(r"(# --- generated by monitors.matching.fit: begin\n).*?(\n# ---)", re.S)
+    path.write_text(pattern.sub(lambda m: m.group(1) + block + m.group(2), path.read_text()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Refit the calibration constants.")
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--crossling", type=Path, help="cross-lingual set for its threshold")
+    parser.add_argument("--write", action="store_true", help="rewrite calibration.py")
+    args = parser.parse_args(argv)
+    claims, posts, qrels = load(args.data_dir)
+    matcher = Matcher(load_embedder())
+    matcher.add_claims(claims)
+    normal, unmatched = collect(matcher, posts, qrels, {c.id: c for c in claims})
+    models = {name: fit_model(uses, normal, unmatched) for name, uses in USES.items()}
+    if args.crossling:
+        models["crossling"] = recalibrate(
+            models["crossling"], Matcher(matcher.embedder), args.crossling)
+    block = render(models)
+    print(block)
+    if args.write:
+        write(block)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Does a post repeat a claim, or deny it? (en/ru/uk cue phrases)
+
+Officials walk claims back in set phrases ("information does not correspond to reality",
+"фейк", "не підтверджується"), so cue matching catches most denials; a post that only
+hedges ("unconfirmed", "якобы") is left unclear rather than read as support.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from monitors.models import Stance
+
+_REFUTE = (
+    # English
+    r"\bfake\b", r"\bhoax\b", r"\bdebunk", r"\bden(?:y|ies|ied|ial)\b", r"\brefut",
+    r"\bnot (?:been )?(?:confirmed|true|happen)", r"\bno (?:information|evidence|sign|truth)\b",
+    r"\bfalse(?:ly)?\b", r"\bdisinformation\b", r"\bmisinformation\b", r"\bwalked back\b",
+    r"\bretract", r"\bdoes not correspond to reality\b", r"\bnever happened\b", r"\buntrue\b",
+    # Russian
+    r"\bфейк", r"\bопроверг", r"\bопроверж", r"\bне подтвержда", r"\bне подтвердил",
+    r"\bне соответству\w* действительности", r"\bнет (?:никакой )?информации",
+    r"\bдезинформац", r"\bложн\w*", r"\bвбро[сш]", r"\bнеправд",
+    r"\bне соответствует", r"\bне имеет отношения",
+    # Ukrainian
+    r"\bфейк", r"\bспрост", r"\bне підтверджу", r"\bне підтвердил", r"\bнеправд",
+    r"\bне відповіда\w* дійсності", r"\bнемає (?:жодної )?інформації", r"\bдезінформац",
+    r"\bвигадк", r"\bбрехн",
+)
+_HEDGE = (
+    r"\bunconfirmed\b", r"\bunverified\b", r"\breportedly\b", r"\ballegedly\b", r"\brumou?r",
+    r"\bякобы\b", r"\bпредположительно\b", r"\bне исключ", r"\bслух", r"\bпо неподтвержденн",
+    r"\bнібито\b", r"\bймовірно\b", r"\bчутк", r"\bза неперевірен",
+)
+_REFUTE_RE = re.compile("|".join(_REFUTE), re.IGNORECASE)
+_HEDGE_RE = re.compile("|".join(_HEDGE), re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def refutation_cue(text: str) -> str | None:
+    """The first denial phrase in `text`, if any (shown to the analyst as evidence)."""
+    found = _REFUTE_RE.search(text.replace("ё", "е").replace("Ё", "Е"))
+    return found.group() if found else None
+
+
+def stance(post: str, claim: str, *, matched: bool) -> Stance:
+    """Stance of a post towards a claim it matched; `matched` says whether it alerted.
+
+    A claim that is itself a denial ("the Kremlin denied ...") is supported by a post
+    that denies, so a denial only refutes a claim that asserts."""
+    if refutation_cue(post):
+        if not refutation_cue(claim):
+            return "refutes"
+        return "supports" if matched else "unclear"
+    if _hedged(post) or not matched:
+        return "unclear"
+    return "supports"
+
+
+@lru_cache(maxsize=4096)
+def _hedged(text: str) -> bool:
+    return _HEDGE_RE.search(text) is not None

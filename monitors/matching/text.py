@@ -1,0 +1,127 @@
+"""Turn post and claim text into index terms (en/ru/uk/be).
+
+Posts are tweets and Telegram messages: links, @handles and #CamelCaseTags carry words,
+so they are unpacked rather than dropped. Numbers are kept as terms because casualty
+counts, dates and unit numbers are often what ties a post to a claim.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import snowballstemmer
+
+from monitors.matching.glossary import english_term
+from monitors.matching.stopwords import STOP_WORDS
+
+_URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/|t\.me/)\S+", re.IGNORECASE)
+# The footer of an embedded tweet: "— Author (@handle) March 2, 2023".
+_TWEET_FOOTER = re.compile(r"\s*[—–-]+\s*[^—\n]{0,80}\(@\w+\)\s+\w+ \d{1,2}, \d{4}\s*$")
+_HANDLE = re.compile(r"[@#](\w+)")
+# Split CamelCase and letter/digit boundaries inside handles and hashtags.
+_CAMEL = re.compile(r"(?<=[a-zа-яёіїєґў])(?=[A-ZА-ЯЁІЇЄҐЎ])|(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])")
+# A word: letters/digits, keeping inner apostrophes (don't, п'ять) and digit separators.
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’ʼ][^\W\d_]+)*")
+_UK_LETTERS = frozenset("іїєґ")
+_BE_LETTERS = frozenset("ўі")
+
+_SNOWBALL = {
+    "en": snowballstemmer.stemmer("english"),
+    "ru": snowballstemmer.stemmer("russian"),
+}
+# Ukrainian and Belarusian have no Snowball stemmer: strip the common inflections,
+# longest first, keeping a stem of at least four letters.
+_UK_ENDINGS = (
+    "ами ями ові еві ів їв ах ях ам ям ом ем ою ею ого ому ими ій ої ий их им ім "
+    "ться ись ати ити ала ало али ила ило или ував ують ють ить ать ав ив ла ло ли ти"
+)
+_BE_ENDINGS = "амі ямі аму ага ымі ых ым ай ой аў яў ае ая ы"
+_ONE_LETTER_ENDINGS = "а я у ю і и е є о ь й ў"
+_SLAVIC_ENDINGS = tuple(
+    sorted(set(f"{_UK_ENDINGS} {_BE_ENDINGS} {_ONE_LETTER_ENDINGS}".split()), key=len,
+           reverse=True)
+)
+
+
+def clean(text: str) -> str:
+    """Drop links, unpack @handles/#tags into words, fold case and ё."""
+    text = _URL.sub(" ", text)
+    text = _HANDLE.sub(lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text)
+    return text.lower().replace("ё", "е").replace("ʼ", "'").replace("’", "'")
+
+
+def embed_text(text: str) -> str:
+    """What a sentence embedding should see: the message without links or tweet footer."""
+    body = _URL.sub(" ", _TWEET_FOOTER.sub("", text)).strip()
+    return body or text
+
+
+def words(text: str) -> Iterator[str]:
+    """Surface words of cleaned text, numbers normalised (1,000 -> 1000)."""
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if word[0].isdigit():
+            yield word.replace(",", "") if _is_thousands(word) else word.replace(",", ".")
+        else:
+            yield word.replace("'", "") if not word.endswith("'s") else word[:-2]
+
+
+def _is_thousands(number: str) -> bool:
+    return "," in number and all(len(g) == 3 for g in number.split(",")[1:])
+
+
+def script_lang(word: str, hint: str) -> str:
+    """Which stemmer a word needs: by its script, refined by the post's language."""
+    if word.isascii():
+        return "en"
+    if _UK_LETTERS.intersection(word):
+        return "be" if "ў" in word else "uk"
+    if _BE_LETTERS.intersection(word):
+        return "be"
+    return hint if hint in ("uk", "be") else "ru"
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, hint: str = "und") -> str:
+    """Stem one lower-case word; numbers and unknown scripts pass through."""
+    if word[0].isdigit():
+        return word
+    lang = script_lang(word, hint)
+    if lang in _SNOWBALL:
+        return _SNOWBALL[lang].stemWord(word)
+    if not word.isalpha() or not ("а" <= word[0] <= "я" or word[0] in "іїєґў"):
+        return word
+    for ending in _SLAVIC_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
+
+
+def terms(text: str, lang: str = "und") -> list[str]:
+    """Index terms of a text: cleaned words minus stop words, stemmed, in order; a word
+    the glossary knows also yields its English term (шестерых -> 6, заложников -> hostag)."""
+    return [term for term, _ in _analyse(text, lang)]
+
+
+def surface_forms(text: str, lang: str = "und") -> dict[str, str]:
+    """Term -> the first word that produced it, to show terms as the text spells them."""
+    forms: dict[str, str] = {}
+    for term, word in _analyse(text, lang):
+        forms.setdefault(term, word)
+    return forms
+
+
+def _analyse(text: str, lang: str) -> Iterator[tuple[str, str]]:
+    for word in words(clean(text)):
+        if _keep(word):
+            term = stem(word, lang)
+            yield term, word
+            bridged = english_term(term)
+            if bridged is not None and bridged != term:
+                yield bridged, word
+
+
+def _keep(word: str) -> bool:
+    return word[0].isdigit() or (len(word) > 1 and word not in STOP_WORDS)

@@ -1,0 +1,55 @@
+"""A cross-lingual bridge for names: Брянской / Bryansk -> the same key.
+
+Proper names are what an untranslated Russian or Ukrainian post shares with an English
+claim. Each capitalised word is stemmed in its own language, transliterated, and reduced
+to a consonant skeleton with the usual spelling variants folded (kh/х, g/h/г, Kyiv/Kiev),
+so inflection and romanisation differences disappear while unrelated names stay apart.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from monitors.matching.stopwords import STOP_WORDS
+from monitors.matching.text import clean, stem, words
+
+_CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў"
+_LATIN = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya i yi ye g u"
+_CYR = dict(zip(_CYRILLIC, _LATIN.split(), strict=True))
+_DIGRAPHS = (("shch", "S"), ("zh", "Z"), ("kh", "X"), ("ch", "C"), ("sh", "S"), ("ts", "C"),
+             ("tz", "C"), ("ph", "f"), ("ck", "k"), ("x", "ks"))
+_FOLD = str.maketrans({"h": "G", "g": "G", "c": "k", "q": "k", "w": "v", "j": "y", "_": ""})
+_VOWELS = re.compile(r"[aeiouy]+")
+_REPEAT = re.compile(r"(.)\1+")
+_CAPITALISED = re.compile(r"(?<![\w@#])[A-ZА-ЯЁІЇЄҐЎ][^\W\d_]{2,}")
+
+
+def transliterate(word: str) -> str:
+    """Latin spelling of a lower-case Cyrillic word (Latin passes through)."""
+    return "".join(_CYR.get(ch, ch) for ch in word)
+
+
+@lru_cache(maxsize=100_000)
+def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
+    """Keys of one name: its consonant skeleton and, when longer, the skeleton's first
+    three letters (Харків stems to харк, Kharkiv keeps its v). Empty when too short."""
+    latin = transliterate(stem(word, lang))
+    for digraph, symbol in _DIGRAPHS:
+        latin = latin.replace(digraph, symbol)
+    skeleton = _REPEAT.sub(r"\1", _VOWELS.sub("", latin.translate(_FOLD)))
+    if len(skeleton) < 2 or not skeleton.isalpha():
+        return ()
+    return ("~" + skeleton,) if len(skeleton) <= 3 else ("~" + skeleton, "~" + skeleton[:3])
+
+
+def name_keys(text: str, lang: str = "und") -> dict[str, str]:
+    """Name key -> first surface form, for the capitalised words of a text."""
+    found: dict[str, str] = {}
+    for match in _CAPITALISED.finditer(text):
+        surface = match.group()
+        for word in words(clean(surface)):
+            if word not in STOP_WORDS:
+                for key in name_key(word, lang):
+                    found.setdefault(key, surface)
+    return found

@@ -1,0 +1,57 @@
+"""The incremental BM25 index (monitors.matching.bm25)."""
+
+import numpy as np
+import pytest
+
+from monitors.matching.bm25 import Bm25Index
+
+
+@pytest.fixture
+def index():
+    ix = Bm25Index()
+    for doc in (["drone", "attack", "depot"], ["drone", "parade"], ["hostag", "bryansk"]):
+        ix.add(doc)
+    return ix
+
+
+def test_rare_shared_terms_rank_first(index):
+    scores, shared = index.score(["hostag", "drone"])
+    assert int(np.argmax(scores)) == 2
+    assert shared[2] == pytest.approx(index.idf("hostag"))
+    assert index.idf("hostag") > index.idf("drone") > 0
+    assert index.idf("unknown") == 0.0
+
+
+def test_added_document_is_searchable_at_once(index):
+    assert index.score(["sevastopol"])[0].max() == 0
+    row = index.add(["sevastopol", "depot"])
+    scores, _ = index.score(["sevastopol"])
+    assert int(np.argmax(scores)) == row == 3
+
+
+def test_removed_document_scores_zero_and_leaves_statistics(index):
+    before = index.idf("drone")
+    index.remove(0)
+    scores, shared = index.score(["drone", "depot"])
+    assert scores[0] == 0 and shared[0] == 0
+    assert index.idf("depot") == 0.0
+    assert index.idf("drone") > before  # now in 1 of 2 live documents
+    index.remove(0)  # twice is harmless
+    assert index.alive.tolist() == [False, True, True]
+
+
+def test_doc_idf_mass_follows_collection_changes(index):
+    def expected():
+        return pytest.approx(index.idf("hostag") + index.idf("bryansk"))
+
+    assert index.doc_idf_mass(np.array([2]))[0] == expected()
+    hostage_idf = index.idf("hostag")
+    for _ in range(70):  # grows past the initial capacity, and "hostag" gets common
+        index.add(["hostag", "filler"])
+    assert index.idf("hostag") < hostage_idf
+    assert index.doc_idf_mass(np.array([2]))[0] == expected()
+
+
+def test_unseen_query_terms_weigh_as_rare_terms(index):
+    assert index.query_idf("festival") > index.query_idf("hostag") == index.idf("hostag")
+    assert index.idf("festival") == 0.0

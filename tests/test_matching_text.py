@@ -1,0 +1,55 @@
+"""Tokenising, stemming and the transliteration bridge (monitors.matching.text/translit)."""
+
+from monitors.matching.text import embed_text, stem, surface_forms, terms
+from monitors.matching.translit import name_keys
+
+
+def test_terms_unpack_tweet_markup_and_keep_numbers():
+    got = terms("RT @IlhanMN: #IranUsa hostages, 1,000 troops and 3.5% https://t.co/x")
+    assert got == ["ilhan", "mn", "iran", "usa", "hostag", "1000", "troop", "3.5"]
+
+
+def test_stop_words_dropped_but_negation_kept():
+    assert terms("This is not the hostage") == ["not", "hostag"]
+    assert "не" in terms("это не заложники")
+
+
+def test_russian_snowball_and_yo_folding():
+    assert terms("Ёлки в Брянской области") == ["елк", "брянск", "област", "region"]
+    assert terms("ёлка") == terms("елка")
+
+
+def test_glossary_bridges_war_terms_and_numerals_to_english():
+    assert terms("шестерых заложников", "ru") == ["шестер", "6", "заложник", "hostag"]
+    assert terms("шістьох заручників", "uk") == ["шістьох", "6", "заручник", "hostag"]
+    assert terms("six hostages") == ["six", "6", "hostag"]
+
+
+def test_ukrainian_and_belarusian_suffix_stripping():
+    assert stem("заручників", "uk") == stem("заручники", "uk") == "заручник"
+    assert stem("вайскоўцаў", "be") == "вайскоўц"
+    assert stem("5") == "5"
+
+
+def test_surface_forms_map_terms_to_first_spelling():
+    assert surface_forms("Hostages and a hostage") == {"hostag": "hostages"}
+
+
+def test_names_meet_across_scripts_and_inflection():
+    english = name_keys("Saboteurs entered Bryansk region near Lyubichane; Zelensky in Kyiv")
+    russian = name_keys("Диверсанты в Брянской области у Любечане; Зеленский в Киеве")
+    ukrainian = name_keys("Диверсанти на Брянщині, Зеленський у Києві")
+    shared = {english[k] for k in english.keys() & russian.keys()}
+    assert {"Bryansk", "Lyubichane", "Zelensky", "Kyiv"} <= shared
+    assert {english[k] for k in english.keys() & ukrainian.keys()} >= {"Zelensky", "Kyiv"}
+
+
+def test_names_ignore_lowercase_words_and_unrelated_names():
+    assert name_keys("the hostages were freed") == {}
+    assert not name_keys("Bryansk").keys() & name_keys("Belgorod").keys()
+
+
+def test_embed_text_drops_links_and_tweet_footer():
+    text = "Drone hits depot https://t.co/abc — Some Reporter (@someone) March 2, 2023"
+    assert embed_text(text) == "Drone hits depot"
+    assert embed_text("https://t.co/abc") == "https://t.co/abc"
