@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -53,6 +54,10 @@ def cli(verbose: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # One BLAS thread: batches are small, and a thread pool per matrix product costs more
+    # than it gains on the two cores a service gets. Must precede the numpy import.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     cli.main(args=argv, prog_name="claimwatch")
 
 
@@ -109,6 +114,34 @@ def replay(paths, config_path, db, fmt, progress) -> None:
     overrides = {} if config_path else {"translation": {"backend": "none"}}
     config = read_config(config_path, **overrides)
     run_async(replay_exports(config, list(paths), db=db, fmt=fmt, progress=progress))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--claims",
+    "claim_count",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Synthetic English claims to match.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the database here (a new file; default: a temporary one).",
+)
+def bench(paths, claim_count, db) -> None:
+    """Time exports through the full pipeline (translation off) against the floor.
+
+    The last line holds the figures as key=value pairs.
+    """
+    from bot.bench import run_bench
+
+    if db is not None and db.exists():
+        raise CLIError(f"{db}: exists; bench needs a new database")
+    config = read_config(None, translation={"backend": "none"})
+    run_async(run_bench(config, list(paths), claims=claim_count, db=db, out=sys.stdout))
 
 
 @cli.command()
@@ -287,3 +320,33 @@ def claims_import(file, db, config_path) -> None:
 
     changed = _with_store(db, config_path, lambda store: import_file(store, file))
     click.echo(f"{len(changed)} claim(s) added or updated")
+
+
+@cli.command()
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Local day in the digest time zone (default: yesterday).",
+)
+@DB
+@CONFIG
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="html: the Telegram messages, separated by blank lines.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the chart PNG here."
+)
+@click.option("--send", is_flag=True, help="Deliver to the configured destinations, once a day.")
+def digest(day, db, config_path, fmt, out, send) -> None:
+    """Preview or send the daily digest of one day."""
+    from bot.digest_cmd import digest_command
+
+    config = read_config(config_path)
+    day = day.date() if day else None
+    run_async(digest_command(config, day=day, db=db, fmt=fmt, out=out, send=send))

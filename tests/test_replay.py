@@ -34,7 +34,7 @@ CLAIM_CONFIG = """
 [[channels]]
 id = 1111111111
 category = "official"
-languages = ["ru"]
+languages = ["en"]
 
 [[claims]]
 id = "car"
@@ -48,8 +48,8 @@ embedder = "none"
 """
 
 RAID = (
-    "Губернатор Брянской области: диверсанты обстреляли автомобиль, водитель погиб, "
-    "ранен ребёнок. Bryansk governor: saboteurs fired on a car, driver killed, child wounded."
+    "Bryansk governor: saboteurs fired on a car near the border, the driver was killed "
+    "and a child wounded."
 )
 
 
@@ -78,7 +78,7 @@ def test_replaying_twice_stores_and_alerts_nothing_twice(tmp_path, capsys):
     folder = export(
         tmp_path,
         [
-            message(1, "Погода в Брянске: солнечно, +3", 0),
+            message(1, "Sunny in Bryansk today, +3 and no wind.", 0),
             message(2, RAID, 5),
             {"id": 3, "type": "service", "date": "2023-03-02T10:06:00", "action": "pin_message"},
         ],
@@ -100,7 +100,7 @@ def test_replaying_twice_stores_and_alerts_nothing_twice(tmp_path, capsys):
     export(
         tmp_path,
         [
-            message(1, "Погода в Брянске: солнечно, +3", 0),
+            message(1, "Sunny in Bryansk today, +3 and no wind.", 0),
             message(2, RAID + " Обновлено.", 5, edited="2023-03-02T11:00:00"),
         ],
     )
