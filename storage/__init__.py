@@ -13,10 +13,12 @@ from storage.channels import ChannelRow, Channels
 from storage.claims import Claims
 from storage.clusters import Clusters
 from storage.db import Database, StorageError
+from storage.digests import DigestRow, Digests
+from storage.health import Health
 from storage.posts import NewPost, Posts, StoredPost
 from storage.translations import Translations
 
-__all__ = ["Alert", "ChannelRow", "NewPost", "StorageError", "Store", "StoredPost"]
+__all__ = ["Alert", "ChannelRow", "DigestRow", "NewPost", "StorageError", "Store", "StoredPost"]
 
 
 class Store:
@@ -28,6 +30,8 @@ class Store:
         self.translations = Translations(db)
         self.claims = Claims(db)
         self.alerts = Alerts(db)
+        self.health = Health(db)
+        self.digests = Digests(db)
         self.transaction = db.transaction
 
     @classmethod

@@ -18,6 +18,7 @@ class ChannelRow:
     access_hash: int | None
     cursor: int
     last_post_at: datetime | None
+    synced_id: int | None = None  # history read without a gap up to here; None: never
 
     @classmethod
     def _from_row(cls, row) -> ChannelRow:
@@ -29,6 +30,7 @@ class ChannelRow:
             access_hash=row["access_hash"],
             cursor=row["cursor"],
             last_post_at=from_db(row["last_post_at"]),
+            synced_id=row["synced_id"],
         )
 
 
@@ -83,4 +85,11 @@ class Channels:
                  last_post_at = max(coalesce(last_post_at, ''), ?)
                WHERE id = ?""",
             [(message_id, to_db(date), cid) for cid, (message_id, date) in latest.items()],
+        )
+
+    async def set_synced(self, channel_id: int, message_id: int) -> None:
+        """History up to `message_id` has been read without a gap (never moves back)."""
+        await self._db.execute(
+            "UPDATE channels SET synced_id = max(coalesce(synced_id, 0), ?) WHERE id = ?",
+            (message_id, channel_id),
         )

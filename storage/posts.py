@@ -34,6 +34,19 @@ class StoredPost:
 
 
 @dataclass(frozen=True, slots=True)
+class VolumeRow:
+    """Posts of one channel in one language within one UTC hour."""
+
+    channel_id: int
+    username: str | None
+    title: str | None
+    category: str
+    lang: str
+    hour: datetime
+    posts: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewPost:
     post: Post
     text_hash: str
@@ -161,6 +174,30 @@ class Posts:
 
     async def count(self) -> int:
         return await self._db.scalar("SELECT count(*) FROM posts")
+
+    async def volume(self, start: datetime, end: datetime) -> list[VolumeRow]:
+        """Post counts in [start, end) by channel, language and UTC hour (digest volume)."""
+        rows = await self._db.fetch_all(
+            """SELECT p.channel_id, c.username, c.title,
+                 coalesce(c.category, 'uncategorised') AS category, p.lang,
+                 substr(p.date, 1, 13) AS hour, count(*) AS posts
+               FROM posts p LEFT JOIN channels c ON c.id = p.channel_id
+               WHERE p.date >= ? AND p.date < ?
+               GROUP BY p.channel_id, p.lang, hour""",
+            (to_db(start), to_db(end)),
+        )
+        return [
+            VolumeRow(
+                channel_id=row["channel_id"],
+                username=row["username"],
+                title=row["title"],
+                category=row["category"],
+                lang=row["lang"],
+                hour=datetime.fromisoformat(row["hour"] + ":00+00:00"),
+                posts=row["posts"],
+            )
+            for row in rows
+        ]
 
     async def recent(self, since: datetime) -> list[Post]:
         """Posts newer than `since`, oldest first: rebuilds in-memory dedup state at start."""

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from storage.migrations import v01_initial
+from storage.migrations import v01_initial, v02_telegram
 
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 
-MIGRATIONS: tuple[Step, ...] = (v01_initial.upgrade,)
+MIGRATIONS: tuple[Step, ...] = (v01_initial.upgrade, v02_telegram.upgrade)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,184 @@
+"""`claimwatch run`: the long-running service around the live Telegram monitor.
+
+Lifecycle as in mautrix's Program: `prepare` (config, credentials, database, client;
+credentials are checked before anything slow is loaded), `start` (connect, follow and
+backfill the channels, start the delivery worker, the reconcile loop and the connection
+watchdog), `stop` (on SIGINT/SIGTERM: take no more updates, let the batch in flight
+finish, flush health counters and due alerts, disconnect). SIGHUP re-reads the config;
+channels added or removed take effect without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient
+
+from bot.app import App
+from bot.config import Config, ConfigError, Secrets, TelegramConfig, load_config
+from bot.session import open_client
+from bot.sinks import ConsoleSink, JsonlSink, Sink
+from monitors.embedding import Embedder
+from monitors.telegram import MonitorSettings, Retry, SessionExpired, TelegramMonitor
+from monitors.telegram.guard import Tasks
+from monitors.telegram.history import Progress
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[TelegramConfig, Secrets], TelegramClient]
+FLUSH_ALERTS_S = 15.0  # how long shutdown waits for due alerts to go out
+
+
+class LiveService:
+    def __init__(
+        self, config_path: Path, app: App, client: TelegramClient, monitor: TelegramMonitor
+    ) -> None:
+        self.config_path = config_path
+        self.app = app
+        self.client = client
+        self.monitor = monitor
+        self.stopping = asyncio.Event()
+        self.fatal: BaseException | None = None
+        self.tasks = Tasks(monitor.counters, on_fatal=self._on_fatal)
+        # Reconnecting never gives up: the service has nothing better to do.
+        self._reconnect = Retry(monitor.counters, attempts=sys.maxsize, max_delay_s=300)
+
+    @classmethod
+    async def prepare(
+        cls,
+        config_path: Path,
+        *,
+        db: Path | None = None,
+        env: dict[str, str] | None = None,
+        client_factory: ClientFactory = open_client,
+        sinks: Sequence[Sink] | None = None,
+        embedder: Embedder | str | None = "config",
+        progress: Progress | None = None,
+        monitor_overrides: Mapping[str, Any] | None = None,
+    ) -> LiveService:
+        """Build everything; `monitor_overrides` tunes MonitorSettings (tests: no spacing)."""
+        config = load_config(config_path)
+        secrets = Secrets.from_env(env)
+        client = client_factory(config.telegram, secrets)
+        app = await App.open(
+            config,
+            db_path=db,
+            sinks=configured_sinks(config) if sinks is None else sinks,
+            secrets=secrets,
+            embedder=embedder,
+        )
+        settings = MonitorSettings(
+            reconcile_minutes=config.telegram.reconcile_minutes,
+            history_on_join=config.telegram.history_on_join,
+            **(monitor_overrides or {}),
+        )
+        monitor = TelegramMonitor(client, app.store, app.process, settings, progress=progress)
+        return cls(config_path, app, client, monitor)
+
+    async def start(self) -> None:
+        await self._reconnect("connect", self.client.connect)
+        if not await self.client.is_user_authorized():
+            raise ConfigError("the Telegram session is not logged in: run `claimwatch login`")
+        self.monitor.install()
+        self.tasks.spawn(self.monitor.set_channels(self.app.config.channels), "follow channels")
+        self.tasks.spawn(self.app.delivery.run(), "alert delivery")
+        self.tasks.spawn(self.monitor.run_reconcile(), "reconcile")
+        self.tasks.spawn(self._keep_connected(), "connection watchdog")
+        log.info("following %d configured channel(s)", len(self.app.config.channels))
+
+    async def reload(self) -> None:
+        """Re-read the config file; only the channel list takes effect without a restart."""
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as exc:
+            log.error("config reload refused, keeping the old one: %s", exc)
+            return
+        log.info("config reloaded: %d channel(s)", len(config.channels))
+        self.tasks.spawn(self.monitor.set_channels(config.channels), "reload channels")
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        async with self.monitor.drained():
+            await self.tasks.cancel_all()
+            await self.monitor.counters.flush(self.app.store)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.app.delivery.deliver_due(), FLUSH_ALERTS_S)
+        await self.client.disconnect()
+        await self.app.close()
+
+    async def run_until_stopped(self) -> None:
+        """Start, serve until SIGINT/SIGTERM (or a fatal error), then stop cleanly."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self.tasks.spawn(self.reload(), "reload"))
+        try:
+            await self.start()
+            await self.stopping.wait()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+            await self.stop()
+        if self.fatal is not None:
+            raise ConfigError(f"{self.fatal}: run `claimwatch login` again")
+
+    def _on_fatal(self, exc: BaseException) -> None:
+        log.critical("Telegram session expired or revoked; stopping. Run `claimwatch login`.")
+        self.fatal = exc
+        self.stopping.set()
+
+    async def _keep_connected(self) -> None:
+        """Telethon reconnects on its own a few times, then gives up: take over there,
+        and reconcile afterwards since updates during the outage may be lost."""
+        while not self.stopping.is_set():
+            with contextlib.suppress(Exception):
+                await self.client.disconnected
+            if self.stopping.is_set():
+                return
+            self.monitor.counters.count("disconnected")
+            log.warning("telegram connection lost; reconnecting")
+            await self._reconnect("reconnect", self.client.connect)
+            try:
+                await self.monitor.reconcile()
+            except SessionExpired:
+                raise
+            except Exception:
+                log.exception("reconcile after reconnect failed")
+
+
+async def run_service(config_path: Path, *, db: Path | None) -> None:
+    """The `claimwatch run` body."""
+    with _progress_bar() as progress:
+        service = await LiveService.prepare(config_path, db=db, progress=progress)
+        await service.run_until_stopped()
+
+
+@contextlib.contextmanager
+def _progress_bar():
+    """A backfill progress bar on a terminal; nothing when logging to a file."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(desc="backfill", unit="msg", file=sys.stderr, leave=False) as bar:
+        yield lambda ref, n: bar.update(n)
+
+
+def configured_sinks(config: Config) -> list[Sink]:
+    sinks: list[Sink] = []
+    for destination in config.alerts.destinations:
+        if destination.type == "console":
+            sinks.append(ConsoleSink())
+        elif destination.type == "jsonl":
+            sinks.append(JsonlSink(path=Path(destination.path)))  # type: ignore[arg-type]
+        else:
+            log.warning("alerts to a telegram chat are not wired into `run` yet; skipped")
+    return sinks

@@ -1,0 +1,53 @@
+"""The Telethon user client: where its session lives and how it is protected.
+
+A session file is a login: anyone who reads it is the account. It is created owner-only
+(0600) before Telethon writes to it. Containers can pass the session as a string in
+CLAIMWATCH_SESSION_STRING instead, and then no file is written at all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from telethon import TelegramClient
+from telethon.sessions import StringSession
+
+from bot.config import Secrets, TelegramConfig
+
+SESSION_SUFFIX = ".session"  # Telethon appends it to a session name lacking it
+
+
+def open_client(
+    config: TelegramConfig,
+    secrets: Secrets,
+    *,
+    flood_sleep_threshold: int = 0,
+    fresh_string_session: bool = False,
+) -> TelegramClient:
+    """The user client (not yet connected). Raises ConfigError naming a missing variable.
+
+    `flood_sleep_threshold=0` hands every flood wait to the caller, which obeys and counts
+    it (monitors.telegram.guard.Retry); `login` lets Telethon sleep through short ones.
+    """
+    api_id, api_hash = secrets.require_api()
+    if fresh_string_session:
+        session: StringSession | str = StringSession()
+    elif secrets.session_string:
+        session = StringSession(secrets.session_string)
+    else:
+        session = str(private_file(session_path(config)))
+    return TelegramClient(session, api_id, api_hash, flood_sleep_threshold=flood_sleep_threshold)
+
+
+def session_path(config: TelegramConfig) -> Path:
+    name = config.session
+    return Path(name if name.endswith(SESSION_SUFFIX) else name + SESSION_SUFFIX)
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` readable by its owner only (and tighten it if it already exists)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
+    return path

@@ -1,0 +1,73 @@
+"""`claimwatch status --db F`: how the live service is doing, read from its database.
+
+Works while the service runs (SQLite in WAL mode lets a reader in) and after it died,
+which is when an operator most needs it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from storage import Store
+from storage.health import SERVICE, ChannelHealth, HealthCounter
+
+
+async def show_status(db: Path, out: IO[str], *, now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
+    store = await Store.open(db)
+    try:
+        channels = await store.health.channels()
+        counters = await store.health.counters()
+        pending = await store.health.pending_deliveries()
+    finally:
+        await store.close()
+    out.write(f"channels: {len(channels)}   alerts waiting for delivery: {pending}\n")
+    errors = _errors_by_channel(counters)
+    for channel in channels:
+        out.write(_channel_line(channel, now, errors.get(channel.id, 0)) + "\n")
+    service = [c for c in counters if c.channel_id == SERVICE]
+    if service:
+        out.write("service:\n")
+        for counter in service:
+            out.write(_counter_line(counter, now) + "\n")
+
+
+def _channel_line(channel: ChannelHealth, now: datetime, errors: int) -> str:
+    name = f"@{channel.username}" if channel.username else (channel.title or str(channel.id))
+    last = _ago(channel.last_post_at, now) if channel.last_post_at else "never"
+    lag = "-"
+    if channel.last_post_at and channel.last_stored_at:
+        lag = _duration((channel.last_stored_at - channel.last_post_at).total_seconds())
+    synced = "never" if channel.synced_id is None else str(channel.synced_id)
+    return (
+        f"  {name:<32} last post {last:<10} lag {lag:<8} cursor {channel.cursor:<8} "
+        f"synced {synced:<8} errors {errors}"
+    )
+
+
+def _counter_line(counter: HealthCounter, now: datetime) -> str:
+    when = _ago(counter.last_at, now) if counter.last_at else "-"
+    detail = f"  ({counter.detail})" if counter.detail else ""
+    return f"  {counter.name:<18} {counter.count:>7}  last {when}{detail}"
+
+
+def _errors_by_channel(counters: list[HealthCounter]) -> dict[int, int]:
+    errors: dict[int, int] = {}
+    for counter in counters:
+        if counter.channel_id != SERVICE and counter.name.endswith("error"):
+            errors[counter.channel_id] = errors.get(counter.channel_id, 0) + counter.count
+    return errors
+
+
+def _ago(moment: datetime, now: datetime) -> str:
+    return _duration((now - moment).total_seconds()) + " ago"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

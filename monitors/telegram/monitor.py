@@ -1,0 +1,172 @@
+"""The live Telegram source: which channels are followed, and keeping each one complete.
+
+`set_channels` is both the start and the config reload: channels already resolved are
+followed at once from storage (no network), new ones are resolved one by one, and each
+newly followed channel is backfilled. `run_reconcile` re-reads every channel's history
+on a timer, because update catch-up silently drops channel messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from telethon import TelegramClient, errors
+
+from monitors.telegram.guard import Counters, Retry, SessionExpired, Sleep
+from monitors.telegram.handlers import LiveHandlers
+from monitors.telegram.history import History, Process, Progress
+from monitors.telegram.resolver import ChannelRef, ChannelSpec, ResolveError, Resolver
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+# One account following more than this many channels is asking for flood waits.
+CHANNELS_PER_ACCOUNT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorSettings:
+    reconcile_minutes: float = 5.0
+    history_on_join: int = 100
+    resolve_spacing_s: float = 3.0
+    batch_size: int = 100
+    # Telethon pauses 1 s between pages of an unbounded history read; a reconcile pass
+    # over hundreds of channels cannot afford that, and flood waits are obeyed anyway.
+    page_wait_s: float | None = 0.0
+
+
+class TelegramMonitor:
+    def __init__(
+        self,
+        client: TelegramClient,
+        store: Store,
+        process: Process,
+        settings: MonitorSettings,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        progress: Progress | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.settings = settings
+        self.counters = Counters()
+        self.followed: dict[int, ChannelRef] = {}
+        self._sleep = sleep
+        self._lock = asyncio.Lock()  # one pipeline writer: live events and history alike
+        self._channels_lock = asyncio.Lock()  # a reload waits for the previous one
+        self._process = process
+        retry = Retry(self.counters, sleep=sleep)
+        self.resolver = Resolver(client, store, retry, spacing_s=settings.resolve_spacing_s)
+        self.history = History(
+            client,
+            store,
+            self._locked_process,
+            retry,
+            history_on_join=settings.history_on_join,
+            batch_size=settings.batch_size,
+            page_wait_s=settings.page_wait_s,
+            progress=progress,
+        )
+        self.handlers = LiveHandlers(store, self._locked_process, self.counters, self.followed)
+        self._stalled_passes = 0
+
+    async def _locked_process(self, posts) -> object:
+        async with self._lock:
+            return await self._process(posts)
+
+    def install(self) -> None:
+        self.handlers.install(self.client)
+
+    @contextlib.asynccontextmanager
+    async def drained(self) -> AsyncIterator[None]:
+        """Stop taking updates and hold the pipeline once its current batch is written:
+        the graceful-shutdown point, where nothing is half processed."""
+        self.handlers.uninstall(self.client)
+        async with self._lock:
+            yield
+
+    async def set_channels(self, channels: Sequence[ChannelSpec]) -> None:
+        """Follow exactly these channels: drop the others, add and backfill new ones."""
+        async with self._channels_lock:
+            await self._set_channels(channels)
+
+    async def _set_channels(self, channels: Sequence[ChannelSpec]) -> None:
+        if len(channels) > CHANNELS_PER_ACCOUNT:
+            log.warning(
+                "%d channels configured: one account following more than %d invites flood "
+                "waits and missed updates; split them across accounts",
+                len(channels),
+                CHANNELS_PER_ACCOUNT,
+            )
+        known: list[ChannelRef] = []
+        unresolved: list[ChannelSpec] = []
+        for channel in channels:
+            if ref := await self.resolver.stored(channel):
+                known.append(ref)
+            else:
+                unresolved.append(channel)
+        wanted = {ref.id for ref in known}
+        for gone in [cid for cid in self.followed if cid not in wanted]:
+            log.info("no longer following %s", self.followed.pop(gone))
+        added = [ref for ref in known if ref.id not in self.followed]
+        self.followed.update((ref.id, ref) for ref in added)
+        for ref in added:
+            await self._sync(ref)
+        for channel in unresolved:
+            await self._resolve_and_follow(channel)
+        await self.counters.flush(self.store)
+
+    async def _resolve_and_follow(self, channel: ChannelSpec) -> None:
+        try:
+            ref = await self.resolver.resolve(channel)
+        except (ResolveError, errors.RPCError) as exc:
+            self.counters.count("resolve_error", detail=str(exc))
+            log.error("cannot follow %s: %s", channel.username or channel.numeric_id, exc)
+            return
+        log.info("following %s (id %d)", ref, ref.id)
+        self.followed[ref.id] = ref
+        await self._sync(ref)
+
+    async def reconcile(self) -> int:
+        """One pass over every followed channel; returns how many channels failed."""
+        failed = 0
+        for ref in list(self.followed.values()):
+            failed += not await self._sync(ref)
+        self.counters.count("reconcile_pass", detail=f"{failed} of {len(self.followed)} failed")
+        await self.counters.flush(self.store)
+        self._note_stall(failed)
+        return failed
+
+    async def run_reconcile(self) -> None:
+        """Reconcile forever, every `reconcile_minutes`."""
+        while True:
+            await self._sleep(self.settings.reconcile_minutes * 60)
+            await self.reconcile()
+
+    async def _sync(self, ref: ChannelRef) -> bool:
+        try:
+            read = await self.history.sync(ref)
+        except SessionExpired:
+            raise
+        except Exception as exc:
+            self.counters.count("sync_error", ref.id, repr(exc))
+            log.error("reading history of %s failed: %r", ref, exc)
+            return False
+        if read:
+            log.info("%s: %d message(s) read from history", ref, read)
+        return True
+
+    def _note_stall(self, failed: int) -> None:
+        if self.followed and failed == len(self.followed):
+            self._stalled_passes += 1
+            log.error(
+                "telegram client stalled: no channel could be read (%d pass(es) in a row)",
+                self._stalled_passes,
+            )
+            self.counters.count("stalled")
+        else:
+            self._stalled_passes = 0

@@ -1,0 +1,85 @@
+"""Service health: counters per channel (errors, flood waits, updates) for `claimwatch status`.
+
+The live monitor counts in memory and flushes here now and then, so counting an update
+costs no write of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.dates import from_db
+from storage.db import Database
+
+SERVICE = 0  # channel_id of counters about the service as a whole
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCounter:
+    channel_id: int
+    name: str
+    count: int
+    last_at: datetime | None
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHealth:
+    id: int
+    username: str | None
+    title: str | None
+    cursor: int
+    synced_id: int | None
+    last_post_at: datetime | None
+    last_stored_at: datetime | None  # when the newest post was stored: lag = this - post date
+
+
+class Health:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, deltas: Mapping[tuple[int, str], tuple[int, str | None]], now: str) -> None:
+        """Add counts to (channel_id, name) counters; a given detail replaces the old one."""
+        await self._db.execute_many(
+            """INSERT INTO health (channel_id, name, count, last_at, detail)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (channel_id, name) DO UPDATE SET
+                 count = health.count + excluded.count, last_at = excluded.last_at,
+                 detail = coalesce(excluded.detail, health.detail)""",
+            [(cid, name, n, now, detail) for (cid, name), (n, detail) in deltas.items()],
+        )
+
+    async def counters(self) -> list[HealthCounter]:
+        rows = await self._db.fetch_all("SELECT * FROM health ORDER BY channel_id, name")
+        return [
+            HealthCounter(
+                row["channel_id"], row["name"], row["count"], from_db(row["last_at"]), row["detail"]
+            )
+            for row in rows
+        ]
+
+    async def channels(self) -> list[ChannelHealth]:
+        rows = await self._db.fetch_all(
+            """SELECT c.id, c.username, c.title, c.cursor, c.synced_id, c.last_post_at,
+                 (SELECT p.stored_at FROM posts p WHERE p.channel_id = c.id
+                  ORDER BY p.message_id DESC LIMIT 1) AS last_stored_at
+               FROM channels c ORDER BY c.last_post_at DESC, c.id"""
+        )
+        return [
+            ChannelHealth(
+                id=row["id"],
+                username=row["username"],
+                title=row["title"],
+                cursor=row["cursor"],
+                synced_id=row["synced_id"],
+                last_post_at=from_db(row["last_post_at"]),
+                last_stored_at=from_db(row["last_stored_at"]),
+            )
+            for row in rows
+        ]
+
+    async def pending_deliveries(self) -> int:
+        """Alerts waiting in the outbox: the delivery queue's size."""
+        return await self._db.scalar("SELECT count(*) FROM deliveries WHERE status = 'pending'")

@@ -1,0 +1,256 @@
+"""The live Telegram source end to end: Telethon's real TL objects, paging and event
+builders over an in-process fake Telegram, into the real pipeline and SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from telethon.events import album
+from telethon.tl import functions, types
+
+from bot.app import App
+from bot.config import parse_config
+from monitors.telegram import MonitorSettings, TelegramMonitor
+from tests.fake_telegram import T0, FakeChannels, FakeTelegramClient, flood_wait
+
+RDK, GOV, STRANGER = 1500000001, 1500000002, 1500000099
+PHOTO = types.MessageMediaPhoto(photo=types.PhotoEmpty(1))
+VIDEO = types.MessageMediaDocument(
+    document=types.Document(
+        id=2,
+        access_hash=2,
+        file_reference=b"",
+        date=T0,
+        mime_type="video/mp4",
+        size=10,
+        dc_id=2,
+        attributes=[types.DocumentAttributeVideo(duration=3, w=640, h=360)],
+    )
+)
+CHANNELS = [{"id": "rdk_front"}, {"id": "gubernator_br"}]
+
+
+class Harness:
+    """One run of the service: a fresh client (as after a restart) over a shared world."""
+
+    def __init__(self, app: App, world: FakeChannels, **settings) -> None:
+        self.app, self.world, self.client = app, world, world.client
+        self.sleeps: list[float] = []
+        self.processed: Counter[tuple[int, int]] = Counter()
+        settings = {"resolve_spacing_s": 0.5, "page_wait_s": 0, **settings}
+        self.monitor = TelegramMonitor(
+            self.client, app.store, self._process, MonitorSettings(**settings), sleep=self._sleep
+        )
+        self.monitor.install()
+
+    async def _process(self, posts):
+        self.processed.update(post.key for post in posts)
+        return await self.app.process(posts)
+
+    async def _sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.sleep(0)
+
+    async def start(self, channels=CHANNELS) -> None:
+        await self.monitor.set_channels(parse_config({"channels": channels}).channels)
+
+    async def posts(self):
+        return {post.key: post for post in await self.app.store.posts.recent(T0 - timedelta(1))}
+
+
+def new_world() -> FakeChannels:
+    client = FakeTelegramClient()
+    world = FakeChannels(client)
+    world.add_channel(RDK, "rdk_front", "RDK front")
+    world.add_channel(GOV, "gubernator_br", "Governor", left=True)
+    world.add_channel(STRANGER, "someone_else", "Not followed")
+    return world
+
+
+def restart(world: FakeChannels) -> FakeChannels:
+    """The same server seen by a new client process (nothing cached in memory)."""
+    fresh = FakeChannels(FakeTelegramClient())
+    fresh.channels, fresh.messages = world.channels, world.messages
+    return fresh
+
+
+@pytest.fixture
+async def app(tmp_path):
+    config = parse_config({"channels": CHANNELS, "translation": {"backend": "none"}})
+    app = await App.open(config, db_path=tmp_path / "live.db", embedder=None)
+    yield app
+    await app.close()
+
+
+@pytest.fixture
+async def live(app):
+    world = new_world()
+    await world.client.connect()
+    harness = Harness(app, world)
+    await harness.start()
+    return harness
+
+
+async def test_a_new_post_is_stored_with_its_channel(live):
+    message = await live.world.publish(RDK, "Колонна вошла в Любечане", reply_to=None)
+    post = (await live.posts())[(RDK, message.id)]
+    assert post.text == "Колонна вошла в Любечане"
+    assert post.channel_username == "rdk_front"
+    assert post.date == message.date
+
+
+async def test_an_edit_stores_a_new_version(live):
+    message = await live.world.publish(RDK, "Заложников шесть")
+    await live.world.edit(RDK, message.id, "Заложников нет")
+    versions = await live.app.store.posts.versions(RDK, message.id)
+    assert versions == [(1, "Заложников шесть"), (2, "Заложников нет")]
+    assert (await live.posts())[(RDK, message.id)].edit_date is not None
+
+
+async def test_a_deletion_is_marked_and_the_text_kept(live):
+    message = await live.world.publish(GOV, "Диверсанты обстреляли машину")
+    await live.world.delete(GOV, [message.id])
+    stored = (await live.app.store.posts.lookup([(GOV, message.id)]))[(GOV, message.id)]
+    assert stored.deleted
+    assert await live.app.store.posts.versions(GOV, message.id) == [
+        (1, "Диверсанты обстреляли машину")
+    ]
+
+
+async def test_an_album_is_one_post_listing_all_media(live, monkeypatch):
+    monkeypatch.setattr(album, "_HACK_DELAY", 0.01)
+    first = await live.world.publish(RDK, "Видео из села", media=PHOTO, grouped_id=77)
+    await live.world.publish(RDK, "", media=PHOTO, grouped_id=77)
+    await live.world.publish(RDK, "", media=VIDEO, grouped_id=77)
+    await live.client.settle()
+    posts = await live.posts()
+    assert list(posts) == [(RDK, first.id)]
+    assert posts[(RDK, first.id)].media == ("photo", "photo", "video_file")
+    assert posts[(RDK, first.id)].text == "Видео из села"
+
+
+async def test_editing_an_album_caption_keeps_the_album_whole(live, monkeypatch):
+    monkeypatch.setattr(album, "_HACK_DELAY", 0.01)
+    first = await live.world.publish(RDK, "", media=PHOTO, grouped_id=78)
+    second = await live.world.publish(RDK, "Подпись", media=VIDEO, grouped_id=78)
+    await live.client.settle()
+    await live.world.edit(RDK, second.id, "Подпись, исправленная")
+    posts = await live.posts()
+    assert list(posts) == [(RDK, first.id)]
+    assert posts[(RDK, first.id)].media == ("photo", "video_file")
+    assert await live.app.store.posts.versions(RDK, first.id) == [
+        (1, "Подпись"),
+        (2, "Подпись, исправленная"),
+    ]
+
+
+async def test_a_forward_keeps_its_origin(live):
+    header = types.MessageFwdHeader(
+        date=T0, from_id=types.PeerChannel(1500000555), channel_post=55, post_author="Ред."
+    )
+    message = await live.world.publish(GOV, "Пересылаем", fwd_from=header)
+    forward = (await live.posts())[(GOV, message.id)].forward
+    assert (forward.channel_id, forward.message_id, forward.name) == (1500000555, 55, "Ред.")
+
+
+async def test_updates_from_channels_not_followed_are_ignored(live):
+    await live.world.publish(STRANGER, "Чужой канал")
+    assert await live.posts() == {}
+    assert live.monitor.counters.totals["ignored_update"] == 1
+
+
+async def test_a_failing_update_is_counted_and_the_next_one_still_works(live, monkeypatch):
+    real = live.app.process
+
+    async def broken_once(posts):
+        monkeypatch.setattr(live.app, "process", real)
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(live.app, "process", broken_once)
+    await live.world.publish(RDK, "Первый")
+    second = await live.world.publish(RDK, "Второй")
+    assert list(await live.posts()) == [(RDK, second.id)]
+    assert live.monitor.counters.totals["handler_error"] == 1
+
+
+async def test_configured_channels_are_joined_once_resolved(live):
+    joined = live.client.sent(functions.channels.JoinChannelRequest)
+    assert [request.channel.channel_id for request in joined] == [GOV]
+
+
+async def test_history_flood_wait_is_waited_out(app):
+    world = new_world()
+    await world.client.connect()
+    for n in range(5):
+        world.post(RDK, f"Сообщение {n}")
+    world.client.fail_next(functions.messages.GetHistoryRequest, flood_wait(3))
+    harness = Harness(app, world)
+    await harness.start()
+    assert len(await harness.posts()) == 5
+    assert 4 in harness.sleeps  # the 3 s Telegram asked for, plus a second of margin
+    assert harness.monitor.counters.totals["flood_wait"] == 1
+
+
+async def test_resolve_flood_wait_is_waited_out_and_resolutions_spaced(app):
+    world = new_world()
+    await world.client.connect()
+    world.client.fail_next(functions.contacts.ResolveUsernameRequest, flood_wait(3))
+    harness = Harness(app, world)
+    await harness.start()
+    assert set(harness.monitor.followed) == {RDK, GOV}
+    assert len(world.client.sent(functions.contacts.ResolveUsernameRequest)) == 3
+    assert harness.sleeps.count(0.5) == 1  # the spacing before the second resolution
+
+
+async def test_a_restart_resolves_no_username_again(app, live):
+    again = restart(live.world)
+    await again.client.connect()
+    await Harness(app, again).start()
+    assert again.client.sent(functions.contacts.ResolveUsernameRequest) == []
+    assert len(live.client.sent(functions.contacts.ResolveUsernameRequest)) == 2
+
+
+async def test_posts_made_while_down_are_backfilled_exactly_once(app, live):
+    before = await live.world.publish(RDK, "До остановки")
+    missed = [live.world.post(RDK, f"Пока нас не было {n}") for n in range(130)]
+    album_parts = [live.world.post(GOV, "", media=PHOTO, grouped_id=9) for _ in range(3)]
+
+    again = Harness(app, restart(live.world), batch_size=50)
+    await again.client.connect()
+    await again.start()
+    assert all(again.processed[(RDK, m.id)] == 1 for m in missed)
+    read_on_start = again.processed.total()
+    assert await again.monitor.reconcile() == 0
+    assert again.processed.total() == read_on_start  # a later pass reads nothing again
+
+    stored = await again.posts()
+    assert len(stored) == 1 + len(missed) + 1
+    assert stored[(GOV, album_parts[0].id)].media == ("photo",) * 3
+    assert len(await app.store.posts.versions(RDK, before.id)) == 1
+
+
+async def test_reconcile_picks_up_a_message_the_updates_dropped(live):
+    live.world.post(RDK, "Потерянное обновление")
+    await live.world.publish(RDK, "Следующее")
+    assert len(await live.posts()) == 1
+    assert await live.monitor.reconcile() == 0
+    assert len(await live.posts()) == 2
+
+
+async def test_reload_follows_added_and_drops_removed_channels(live):
+    await live.start([{"id": "rdk_front"}, {"id": "someone_else"}])
+    assert set(live.monitor.followed) == {RDK, STRANGER}
+    await live.world.publish(GOV, "Уже не читаем")
+    await live.world.publish(STRANGER, "Теперь читаем")
+    assert [key[0] for key in await live.posts()] == [STRANGER]
+
+
+async def test_a_channel_that_cannot_be_resolved_is_reported_not_fatal(live):
+    await live.start([*CHANNELS, {"id": "no_such_chan"}, {"id": 1500000777}])
+    assert live.monitor.counters.totals["resolve_error"] == 2
+    assert set(live.monitor.followed) == {RDK, GOV}
+    health = {c.name: c for c in await live.app.store.health.counters()}
+    assert "no_such_chan" in health["resolve_error"].detail or health["resolve_error"].count == 2

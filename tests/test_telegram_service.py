@@ -1,0 +1,170 @@
+"""`claimwatch run`, `login` and `status`: the service lifecycle around the monitor, over
+the in-process fake Telegram, and the CLI's contracts for missing credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+from telethon import errors
+from telethon.tl import functions
+
+from bot.cli import cli
+from bot.config import ConfigError, Secrets, parse_config
+from bot.live import LiveService
+from bot.session import open_client, session_path
+from bot.status import show_status
+from tests.fake_telegram import FakeChannels, FakeTelegramClient, rpc_error
+
+RDK, GOV = 1500000001, 1500000002
+ENV = {"CLAIMWATCH_API_ID": "12345", "CLAIMWATCH_API_HASH": "abcdef"}
+CONFIG = """
+[[channels]]
+id = "rdk_front"
+{extra}
+[translation]
+backend = "none"
+[telegram]
+session = "{session}"
+"""
+
+
+@pytest.fixture
+def world():
+    world = FakeChannels(FakeTelegramClient())
+    world.add_channel(RDK, "rdk_front", "RDK front")
+    world.add_channel(GOV, "gubernator_br", "Governor")
+    return world
+
+
+def write_config(tmp_path, extra: str = ""):
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.format(extra=extra, session=tmp_path / "s.session"), encoding="utf-8")
+    return path
+
+
+async def open_service(tmp_path, world) -> LiveService:
+    return await LiveService.prepare(
+        write_config(tmp_path),
+        db=tmp_path / "live.db",
+        env=ENV,
+        client_factory=lambda config, secrets: world.client,
+        sinks=[],
+        embedder=None,
+        monitor_overrides={"resolve_spacing_s": 0},
+    )
+
+
+async def eventually(check, timeout_s: float = 2.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.01)
+
+
+async def stored_count(service: LiveService) -> int:
+    return await service.app.store.posts.count()
+
+
+async def test_the_service_backfills_follows_and_stops_cleanly(tmp_path, world):
+    world.post(RDK, "Пост до запуска")
+    service = await open_service(tmp_path, world)
+    await service.start()
+    await service.monitor.set_channels(service.app.config.channels)  # waits for the first pass
+    await world.publish(RDK, "Пост в прямом эфире")
+    assert await stored_count(service) == 2
+    store_path = service.app.store.db.path
+    await service.stop()
+
+    lines: list[str] = []
+    await show_status(store_path, _Lines(lines), now=datetime(2023, 3, 2, 9, 0, tzinfo=UTC))
+    text = "".join(lines)
+    assert "channels: 1   alerts waiting for delivery: 0" in text
+    assert "@rdk_front" in text and "last post 58m ago" in text and "synced 1" in text
+
+
+async def test_sighup_reload_adds_a_channel(tmp_path, world):
+    service = await open_service(tmp_path, world)
+    await service.start()
+    write_config(tmp_path, extra='[[channels]]\nid = "gubernator_br"\n')
+    await service.reload()
+    await eventually(lambda: _followed(service, {RDK, GOV}))
+    await world.publish(GOV, "Новый канал читается")
+    assert await stored_count(service) == 1
+    await service.stop()
+
+
+async def test_a_lost_connection_is_restored_and_reconciled(tmp_path, world):
+    service = await open_service(tmp_path, world)
+    await service.start()
+    await service.monitor.set_channels(service.app.config.channels)
+    await world.client._sender.disconnect()
+    world.post(RDK, "Пока связи не было")
+    await eventually(lambda: _stored(service, 1))
+    assert world.client.is_connected()
+    assert service.monitor.counters.totals["disconnected"] == 1
+    await service.stop()
+
+
+async def test_an_expired_session_stops_the_service_with_a_clear_error(tmp_path, world):
+    world.client.fail_next(
+        functions.messages.GetHistoryRequest, rpc_error(errors.AuthKeyUnregisteredError)
+    )
+    service = await open_service(tmp_path, world)
+    with pytest.raises(ConfigError, match="claimwatch login"):
+        await asyncio.wait_for(service.run_until_stopped(), 5)
+
+
+async def test_a_session_not_logged_in_is_a_config_error(tmp_path, world):
+    world.client.fail_next(
+        functions.updates.GetStateRequest, rpc_error(errors.AuthKeyUnregisteredError)
+    )
+    service = await open_service(tmp_path, world)
+    with pytest.raises(ConfigError, match="not logged in"):
+        await service.run_until_stopped()
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [({}, "CLAIMWATCH_API_ID"), ({"CLAIMWATCH_API_ID": "5"}, "CLAIMWATCH_API_HASH")],
+)
+@pytest.mark.parametrize("command", ["run", "login"])
+def test_missing_credentials_exit_2_naming_the_variable(tmp_path, command, env, missing):
+    args = [command, "--config", str(write_config(tmp_path))]
+    if command == "run":
+        args += ["--db", str(tmp_path / "never.db")]
+    result = CliRunner().invoke(cli, args, env={**dict.fromkeys(ENV), **env})
+    assert result.exit_code == 2
+    assert missing in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "never.db").exists()  # nothing opened before the check
+
+
+def test_the_session_file_is_owner_only(tmp_path):
+    config = parse_config({"telegram": {"session": str(tmp_path / "acct")}}).telegram
+    client = open_client(config, Secrets.from_env(ENV))
+    path = session_path(config)
+    assert path.name == "acct.session"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    client.session.close()
+
+
+def test_status_needs_an_existing_database(tmp_path):
+    result = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "missing.db")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+async def _followed(service: LiveService, ids: set[int]) -> bool:
+    return set(service.monitor.followed) == ids
+
+
+async def _stored(service: LiveService, n: int) -> bool:
+    return await stored_count(service) == n
+
+
+class _Lines:
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
