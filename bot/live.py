@@ -23,6 +23,9 @@ from telethon import TelegramClient
 
 from bot.app import App
 from bot.config import Config, ConfigError, Secrets, TelegramConfig, load_config
+from bot.digest_send import DigestPublisher
+from bot.digest_send import configured_senders as configured_senders_for_digest
+from bot.schedule import DigestSchedule, make_scheduler
 from bot.session import open_client
 from bot.sinks import ConsoleSink, JsonlSink, Sink
 from monitors.embedding import Embedder
@@ -49,6 +52,7 @@ class LiveService:
         self.tasks = Tasks(monitor.counters, on_fatal=self._on_fatal)
         # Reconnecting never gives up: the service has nothing better to do.
         self._reconnect = Retry(monitor.counters, attempts=sys.maxsize, max_delay_s=300)
+        self.scheduler = make_scheduler(app.config.digest)
 
     @classmethod
     async def prepare(
@@ -91,7 +95,20 @@ class LiveService:
         self.tasks.spawn(self.app.delivery.run(), "alert delivery")
         self.tasks.spawn(self.monitor.run_reconcile(), "reconcile")
         self.tasks.spawn(self._keep_connected(), "connection watchdog")
+        self._start_digest()
         log.info("following %d configured channel(s)", len(self.app.config.channels))
+
+    def _start_digest(self) -> None:
+        """The daily digest job, plus the start-up catch-up for a day missed while down."""
+        config = self.app.config
+        # No sender shows images yet: the chart is drawn once the Telegram sender exists.
+        publisher = DigestPublisher(
+            self.app.store, config, configured_senders_for_digest(config), chart=False
+        )
+        digest = DigestSchedule(config.digest, publisher.send)
+        digest.install(self.scheduler)
+        self.scheduler.start()
+        self.tasks.spawn(digest.run(), "digest catch-up")
 
     async def reload(self) -> None:
         """Re-read the config file; only the channel list takes effect without a restart."""
@@ -105,6 +122,8 @@ class LiveService:
 
     async def stop(self) -> None:
         self.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         async with self.monitor.drained():
             await self.tasks.cancel_all()
             await self.monitor.counters.flush(self.app.store)

@@ -15,6 +15,7 @@ from telethon.tl import functions
 from bot.cli import cli
 from bot.config import ConfigError, Secrets, parse_config
 from bot.live import LiveService
+from bot.schedule import due_day, utc_now
 from bot.session import open_client, session_path
 from bot.status import show_status
 from tests.fake_telegram import FakeChannels, FakeTelegramClient, rpc_error
@@ -77,7 +78,16 @@ async def test_the_service_backfills_follows_and_stops_cleanly(tmp_path, world):
     await world.publish(RDK, "Пост в прямом эфире")
     assert await stored_count(service) == 2
     store_path = service.app.store.db.path
+    assert service.scheduler.get_job("digest") is not None
+    due = due_day(service.app.config.digest, utc_now())
+
+    async def digest_sent() -> bool:  # the start-up catch-up of a day never sent
+        row = await service.app.store.digests.get(due)
+        return row is not None and row.sent_at is not None
+
+    await eventually(digest_sent)
     await service.stop()
+    assert not service.scheduler.running
 
     lines: list[str] = []
     await show_status(store_path, _Lines(lines), now=datetime(2023, 3, 2, 9, 0, tzinfo=UTC))
