@@ -47,6 +47,10 @@ class Pipeline:
         self._channel_info = channel_info
         self._hash = hash_text
 
+    def wrap_stages(self, wrap: Callable[[Stage], Stage]) -> None:
+        """Replace each stage by `wrap(stage)`: how `claimwatch bench` times them."""
+        self._stages = tuple(wrap(stage) for stage in self._stages)
+
     async def process(self, posts: Sequence[Post]) -> BatchResult:
         result = BatchResult()
         items = await self._admit(posts, result)
