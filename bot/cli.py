@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from bot.config import Config, ConfigError, load_config
+from bot.sinks import OutputClosed
 
 EXIT_BAD_INPUT = 1
 EXIT_CONFIG = 2
@@ -58,7 +59,13 @@ def main(argv: list[str] | None = None) -> None:
     # than it gains on the two cores a service gets. Must precede the numpy import.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
-    cli.main(args=argv, prog_name="claimwatch")
+    try:
+        cli.main(args=argv, prog_name="claimwatch")
+    except OutputClosed:
+        # The reader of our output left (`| head`): undelivered alerts stay pending in
+        # the database; point stdout at /dev/null so the exit flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def read_config(path: Path | None, **overrides) -> Config:

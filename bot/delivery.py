@@ -14,7 +14,7 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.sinks import DeliveryError, Sink
+from bot.sinks import DeliveryError, OutputClosed, Sink
 from storage import Store
 from storage.dates import now_db, to_db
 
@@ -58,6 +58,8 @@ class DeliveryWorker:
     async def _deliver(self, sink: Sink, alert) -> int:
         try:
             ref = await sink.send(alert)
+        except OutputClosed:
+            raise  # nobody is reading: not a failed delivery, and nothing to retry
         except DeliveryError as exc:
             await self._failed(sink.name, alert.id, str(exc), exc.retry_after, exc.permanent)
             return 0

@@ -22,6 +22,10 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+class OutputClosed(Exception):
+    """The reader of stdout went away (`claimwatch demo | head`): stop, do not retry."""
+
+
 class Sink(Protocol):
     name: str  # the destination key stored with each delivery
 
@@ -42,8 +46,7 @@ class ConsoleSink:
         self._colour = self._stream.isatty() if colour is None else colour
 
     async def send(self, alert: Alert) -> str | None:
-        self._stream.write(render_console(alert, colour=self._colour) + "\n")
-        self._stream.flush()
+        _write(self._stream, render_console(alert, colour=self._colour) + "\n")
         return None
 
     async def close(self) -> None:
@@ -62,8 +65,7 @@ class JsonlSink:
         self._stream = stream or sys.stdout
 
     async def send(self, alert: Alert) -> str | None:
-        self._stream.write(json.dumps(alert.to_json(), ensure_ascii=False) + "\n")
-        self._stream.flush()
+        _write(self._stream, json.dumps(alert.to_json(), ensure_ascii=False) + "\n")
         return None
 
     async def close(self) -> None:
@@ -71,6 +73,14 @@ class JsonlSink:
             self._stream.close()
         else:
             self._stream.flush()
+
+
+def _write(stream: IO[str], text: str) -> None:
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise OutputClosed from None
 
 
 _STANCE_COLOUR = {"supports": "32", "refutes": "31", "unclear": "33"}
