@@ -45,8 +45,10 @@ def bm25_runs(claims, posts) -> dict[str, list[str]]:
     for claim in claims:
         index.add(terms(f"{claim.text} {claim.title or ''}"))
     ids = [c.id for c in claims]
-    return {str(p["id"]): [ids[r] for r in np.argsort(-index.score(terms(p["text"]))[0])[:5]]
-            for p in posts}
+    return {
+        str(p["id"]): [ids[r] for r in np.argsort(-index.score(terms(p["text"]))[0])[:5]]
+        for p in posts
+    }
 
 
 def matcher_runs(matcher: Matcher, posts, batch: int) -> tuple[dict, dict, float]:
@@ -64,8 +66,9 @@ def matcher_runs(matcher: Matcher, posts, batch: int) -> tuple[dict, dict, float
     return runs, matches, elapsed
 
 
-def alert_figures(matches: dict, qrels: dict[str, set[str]], ids: list[str]
-                  ) -> tuple[float, float, int]:
+def alert_figures(
+    matches: dict, qrels: dict[str, set[str]], ids: list[str]
+) -> tuple[float, float, int]:
     """Alert precision and recall over relevant pairs, and alerts on unrelated posts."""
     tp = fp = stray = 0
     for pid in ids:
@@ -102,32 +105,40 @@ def main() -> None:
         figures[f"matcher_map5_{name}"] = f"{mean_ap(runs, qrels, split[name]):.4f}"
         figures[f"alert_precision_{name}"] = f"{precision:.3f}"
         figures[f"alert_recall_{name}"] = f"{recall:.3f}"
-        print(f"{name}: plain BM25 MAP@5={figures[f'bm25_map5_{name}']}  "
-              f"Matcher MAP@5={figures[f'matcher_map5_{name}']}  "
-              f"alert precision={precision:.3f} recall={recall:.3f}")
+        print(
+            f"{name}: plain BM25 MAP@5={figures[f'bm25_map5_{name}']}  "
+            f"Matcher MAP@5={figures[f'matcher_map5_{name}']}  "
+            f"alert precision={precision:.3f} recall={recall:.3f}"
+        )
     figures["ms_per_post"] = f"{1000 * elapsed / len(posts):.2f}"
     figures["rank_only_ms_per_post"] = f"{rank_only_ms(matcher, posts):.2f}"
     figures["embed_ms_per_post"] = f"{embed_ms(matcher, posts):.2f}"
-    print(f"Matcher: {figures['ms_per_post']} ms/post in batches of {args.batch} "
-          f"({len(claims)} claims, indexed in {figures['index_s']} s): embedding "
-          f"{figures['embed_ms_per_post']} ms/post, ranking with the vector given "
-          f"{figures['rank_only_ms_per_post']} ms/post")
+    print(
+        f"Matcher: {figures['ms_per_post']} ms/post in batches of {args.batch} "
+        f"({len(claims)} claims, indexed in {figures['index_s']} s): embedding "
+        f"{figures['embed_ms_per_post']} ms/post, ranking with the vector given "
+        f"{figures['rank_only_ms_per_post']} ms/post"
+    )
 
     x_claims, x_posts, x_qrels = load(args.crossling)
     x_matcher = Matcher(matcher.embedder)
     x_matcher.add_claims(x_claims)
     x_runs, x_matches, _ = matcher_runs(x_matcher, x_posts, args.batch)
-    x_split = {"dev": [str(p["id"]) for p in x_posts if p.get("split") == "dev"],
-               "all": [str(p["id"]) for p in x_posts]}
+    x_split = {
+        "dev": [str(p["id"]) for p in x_posts if p.get("split") == "dev"],
+        "all": [str(p["id"]) for p in x_posts],
+    }
     for name, ids in x_split.items():
         precision, recall, stray = alert_figures(x_matches, x_qrels, ids)
         figures[f"xl_{name}_map5"] = f"{mean_ap(x_runs, x_qrels, ids):.4f}"
         figures[f"xl_{name}_alert_precision"] = f"{precision:.3f}"
         figures[f"xl_{name}_alert_recall"] = f"{recall:.3f}"
         figures[f"xl_{name}_unrelated_alerts"] = str(stray)
-        print(f"cross-lingual check, {name} ({len(ids)} posts): "
-              f"MAP@5={figures[f'xl_{name}_map5']} alert precision={precision:.3f} "
-              f"recall={recall:.3f} alerts on unrelated posts={stray}")
+        print(
+            f"cross-lingual check, {name} ({len(ids)} posts): "
+            f"MAP@5={figures[f'xl_{name}_map5']} alert precision={precision:.3f} "
+            f"recall={recall:.3f} alerts on unrelated posts={stray}"
+        )
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
 
 

@@ -21,11 +21,13 @@ def test_rows_are_unit_float32(use):
 
 
 def test_russian_paraphrase_is_closer_than_unrelated_russian(use):
-    claim, same, other = use.encode([
-        "A drone attack set fire to a fuel depot in Sevastopol.",
-        "В Севастополе после атаки беспилотника горит нефтебаза.",
-        "В Севастополе открыли новый пляж после ремонта набережной.",
-    ])
+    claim, same, other = use.encode(
+        [
+            "A drone attack set fire to a fuel depot in Sevastopol.",
+            "В Севастополе после атаки беспилотника горит нефтебаза.",
+            "В Севастополе открыли новый пляж после ремонта набережной.",
+        ]
+    )
     assert claim @ same > claim @ other + 0.1
 
 

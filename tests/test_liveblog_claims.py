@@ -38,8 +38,9 @@ def test_bryansk_story_claims(bryansk):
     governor = found[("the governor of Bryansk", False, False)]
     assert "fired on a car" in governor.text and governor.update_id == "update-2"
     hostages = found[("Russian state news agencies", True, True)]
-    assert hostages.text == ("Russian state news agencies reported that up to six people had"
-                             " been taken hostage.")
+    assert hostages.text == (
+        "Russian state news agencies reported that up to six people had been taken hostage."
+    )
     assert "left Russian territory" in found[("Tass", False, False)].text
     assert "liquidated" in found[("the Kremlin spokesman", False, False)].text
     assert "Caucasus" in found[("the Kremlin", False, False)].text
@@ -48,9 +49,15 @@ def test_bryansk_story_claims(bryansk):
 
 def test_bryansk_furniture_and_qualifiers_are_not_claims(bryansk):
     texts = " ".join(c.text for c in bryansk)
-    for phrase in ("Welcome", "Here is what we know", "could not be independently verified",
-                   "walked back", "start of something bigger", "Follow our coverage",
-                   "Mr. Bogomaz gave no further details"):
+    for phrase in (
+        "Welcome",
+        "Here is what we know",
+        "could not be independently verified",
+        "walked back",
+        "start of something bigger",
+        "Follow our coverage",
+        "Mr. Bogomaz gave no further details",
+    ):
         assert phrase not in texts
     assert all(c.published and c.url for c in bryansk)
 
@@ -66,68 +73,97 @@ def test_bryansk_repeated_claim_merges_across_updates(bryansk):
     assert claim.source == "the governor of Bryansk"
 
 
-@pytest.mark.parametrize(("sentence", "speaker"), [
-    ("The governor of Bryansk said saboteurs had fired on a car.", "the governor of Bryansk"),
-    ("Saboteurs fired on a car, killing the driver, the governor of Bryansk said.",
-     "the governor of Bryansk"),
-    ("According to Tass, the armed group had already left Russia.", "Tass"),
-    ("The group had left Russia, according to state news agency Tass.",
-     "state news agency Tass"),
-    ("Tass reported that the group had crossed back into Ukraine.", "Tass"),
-    ("A senior Ukrainian official told Reuters that 30 soldiers were captured.",
-     "a senior Ukrainian official"),
-    ("Up to six people were taken hostage, said Russian state news agencies.",
-     "Russian state news agencies"),
-    ("“The last red lines have been erased,” an ultranationalist commentator wrote on Telegram.",
-     "an ultranationalist commentator"),
-    ("On Thursday, Ukrainian officials said the raid showed Russia was falling apart.",
-     "Ukrainian officials"),
-    ("The Kremlin spokesman, Dmitry Peskov, told reporters the raiders would be liquidated.",
-     "the Kremlin spokesman, Dmitry Peskov"),
-    ("The Wagner chief later said his fighters had taken the town centre.", "the Wagner chief"),
-    ("Moscow has repeatedly denied targeting civilians in Kharkiv.", "Moscow"),
-    ("The U.S. announced a $400 million aid package for Ukraine.", "the U.S."),
-    ("Putin cancelled a planned trip to the Caucasus.", None),
-    ("Shelling damaged two schools overnight in Kherson.", None),
-])
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("The governor of Bryansk said saboteurs had fired on a car.", "the governor of Bryansk"),
+        (
+            "Saboteurs fired on a car, killing the driver, the governor of Bryansk said.",
+            "the governor of Bryansk",
+        ),
+        ("According to Tass, the armed group had already left Russia.", "Tass"),
+        (
+            "The group had left Russia, according to state news agency Tass.",
+            "state news agency Tass",
+        ),
+        ("Tass reported that the group had crossed back into Ukraine.", "Tass"),
+        (
+            "A senior Ukrainian official told Reuters that 30 soldiers were captured.",
+            "a senior Ukrainian official",
+        ),
+        (
+            "Up to six people were taken hostage, said Russian state news agencies.",
+            "Russian state news agencies",
+        ),
+        (
+            "“The last red lines have been erased,” an ultranationalist commentator wrote on Telegram.",
+            "an ultranationalist commentator",
+        ),
+        (
+            "On Thursday, Ukrainian officials said the raid showed Russia was falling apart.",
+            "Ukrainian officials",
+        ),
+        (
+            "The Kremlin spokesman, Dmitry Peskov, told reporters the raiders would be liquidated.",
+            "the Kremlin spokesman, Dmitry Peskov",
+        ),
+        ("The Wagner chief later said his fighters had taken the town centre.", "the Wagner chief"),
+        ("Moscow has repeatedly denied targeting civilians in Kharkiv.", "Moscow"),
+        ("The U.S. announced a $400 million aid package for Ukraine.", "the U.S."),
+        ("Putin cancelled a planned trip to the Caucasus.", None),
+        ("Shelling damaged two schools overnight in Kherson.", None),
+    ],
+)
 def test_attribution(sentence, speaker):
     assert only_claim(sentence).attribution == speaker
 
 
 def test_pronoun_speaker_resolves_to_the_last_named_one():
-    first, second = extract_claims(update(
-        "Dmitry Peskov said the raiders would be found. He said two of them had been killed."))
+    first, second = extract_claims(
+        update(
+            "Dmitry Peskov said the raiders would be found. He said two of them had been killed."
+        )
+    )
     assert first.attribution == second.attribution == "Dmitry Peskov"
 
 
-@pytest.mark.parametrize("sentence", [
-    "Three people were reportedly killed in the strike on Kramatorsk.",
-    "Officials said 20 soldiers died, a figure that could not be independently verified.",
-    "Unconfirmed reports said a Russian jet was shot down near Bryansk.",
-    "Officials said 20 soldiers died, which Reuters was unable to verify.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Three people were reportedly killed in the strike on Kramatorsk.",
+        "Officials said 20 soldiers died, a figure that could not be independently verified.",
+        "Unconfirmed reports said a Russian jet was shot down near Bryansk.",
+        "Officials said 20 soldiers died, which Reuters was unable to verify.",
+    ],
+)
 def test_hedged_in_the_sentence(sentence):
     assert only_claim(sentence).hedged
 
 
-@pytest.mark.parametrize("qualifier", [
-    "Reuters could not verify the claim.",
-    "This could not be independently confirmed.",
-    "The report has not been verified.",
-    "He did not provide evidence.",
-])
+@pytest.mark.parametrize(
+    "qualifier",
+    [
+        "Reuters could not verify the claim.",
+        "This could not be independently confirmed.",
+        "The report has not been verified.",
+        "He did not provide evidence.",
+    ],
+)
 def test_hedge_sentence_qualifies_the_claim_before_it(qualifier):
     claim = only_claim(f"The governor said six drones hit a fuel depot in Bryansk. {qualifier}")
     assert claim.hedged and not claim.walked_back
 
 
-@pytest.mark.parametrize("text", [
-    "Agencies said six people were taken hostage. The agencies later walked back the report.",
-    "Agencies said six people were taken hostage. They later retracted the claim.",
-    "Agencies said six people were taken hostage, but later walked the figure back.",
-    "The ministry later said no hostages had been taken in Lyubichane.",
-    "Kyiv denied any involvement in the raid on the Bryansk region.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Agencies said six people were taken hostage. The agencies later walked back the report.",
+        "Agencies said six people were taken hostage. They later retracted the claim.",
+        "Agencies said six people were taken hostage, but later walked the figure back.",
+        "The ministry later said no hostages had been taken in Lyubichane.",
+        "Kyiv denied any involvement in the raid on the Bryansk region.",
+    ],
+)
 def test_walked_back(text):
     assert only_claim(text).walked_back
 
@@ -137,14 +173,17 @@ def test_plain_claim_is_neither_hedged_nor_walked_back():
     assert not claim.hedged and not claim.walked_back
 
 
-@pytest.mark.parametrize("text", [
-    "Welcome to our live coverage of the Russia-Ukraine war.",
-    "Here is what we know so far about the Bryansk raid.",
-    "We will bring you the latest from Kyiv throughout the day.",
-    "What did Russia gain from the attack on Bakhmut?",
-    "It has been a busy morning.",
-    "Stay with us.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Welcome to our live coverage of the Russia-Ukraine war.",
+        "Here is what we know so far about the Bryansk raid.",
+        "We will bring you the latest from Kyiv throughout the day.",
+        "What did Russia gain from the attack on Bakhmut?",
+        "It has been a busy morning.",
+        "Stay with us.",
+    ],
+)
 def test_not_claims(text):
     assert extract_claims(update(text)) == []
 
@@ -154,30 +193,57 @@ def test_headline_is_not_a_claim_source():
     assert extract_claims(u) == []
 
 
-@pytest.mark.parametrize(("text", "sentences"), [
-    ("Mr. Putin met Gen. Gerasimov on Jan. 5. The Kremlin confirmed it.",
-     ["Mr. Putin met Gen. Gerasimov on Jan. 5.", "The Kremlin confirmed it."]),
-    ("Aid arrived from the U.S. The Pentagon said 10 launchers were sent. U.S. Army trucks left.",
-     ["Aid arrived from the U.S.", "The Pentagon said 10 launchers were sent.",
-      "U.S. Army trucks left."]),
-    ("“We will find them. They will be liquidated,” Peskov said. Then he left.",
-     ["“We will find them. They will be liquidated,” Peskov said.", "Then he left."]),
-    ('He shouted "Get down!" and ran. Two shells hit. The toll was 3.5 times higher.',
-     ['He shouted "Get down!" and ran.', "Two shells hit.", "The toll was 3.5 times higher."]),
-    ("First paragraph without a stop\nSecond one.", ["First paragraph without a stop",
-                                                    "Second one."]),
-])
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "Mr. Putin met Gen. Gerasimov on Jan. 5. The Kremlin confirmed it.",
+            ["Mr. Putin met Gen. Gerasimov on Jan. 5.", "The Kremlin confirmed it."],
+        ),
+        (
+            "Aid arrived from the U.S. The Pentagon said 10 launchers were sent. U.S. Army trucks left.",
+            [
+                "Aid arrived from the U.S.",
+                "The Pentagon said 10 launchers were sent.",
+                "U.S. Army trucks left.",
+            ],
+        ),
+        (
+            "“We will find them. They will be liquidated,” Peskov said. Then he left.",
+            ["“We will find them. They will be liquidated,” Peskov said.", "Then he left."],
+        ),
+        (
+            'He shouted "Get down!" and ran. Two shells hit. The toll was 3.5 times higher.',
+            [
+                'He shouted "Get down!" and ran.',
+                "Two shells hit.",
+                "The toll was 3.5 times higher.",
+            ],
+        ),
+        (
+            "First paragraph without a stop\nSecond one.",
+            ["First paragraph without a stop", "Second one."],
+        ),
+    ],
+)
 def test_sentence_splitter(text, sentences):
     assert split_sentences(text) == sentences
 
 
 def test_merge_near_identical_wording_from_several_sources():
-    a = update("Russian state media reported that six people were taken hostage in Lyubichane.",
-               "a", minutes=5)
-    b = update("Six people were taken hostage in Lyubichane, Russian state media reported.",
-               "b", minutes=1)
-    c = update("Russian state media reported that two people were taken hostage in Lyubichane.",
-               "c", minutes=9)
+    a = update(
+        "Russian state media reported that six people were taken hostage in Lyubichane.",
+        "a",
+        minutes=5,
+    )
+    b = update(
+        "Six people were taken hostage in Lyubichane, Russian state media reported.", "b", minutes=1
+    )
+    c = update(
+        "Russian state media reported that two people were taken hostage in Lyubichane.",
+        "c",
+        minutes=9,
+    )
     groups = merge_claims([cl for u in (a, b, c) for cl in extract_claims(u)])
     assert [[cl.update_id for cl in g.claims] for g in groups] == [["b", "a"], ["c"]]
     assert groups[0].text.startswith("Six people")  # oldest wording represents the group
@@ -185,8 +251,10 @@ def test_merge_near_identical_wording_from_several_sources():
 
 
 def test_merge_keeps_different_claims_apart_and_ids_stable():
-    claims = [only_claim("Tass said the group had already left Russian territory."),
-              only_claim("The governor said a child was wounded when a car was fired on.")]
+    claims = [
+        only_claim("Tass said the group had already left Russian territory."),
+        only_claim("The governor said a child was wounded when a car was fired on."),
+    ]
     groups = merge_claims(claims)
     assert len(groups) == 2
     assert [g.id for g in groups] == [g.id for g in merge_claims(list(claims))]
@@ -195,7 +263,8 @@ def test_merge_keeps_different_claims_apart_and_ids_stable():
 
 def test_group_flags_combine_its_claims():
     hedged = only_claim("State media said six people were reportedly taken hostage in Lyubichane.")
-    walked = only_claim("State media said six people were taken hostage in Lyubichane but later"
-                        " retracted it.")
+    walked = only_claim(
+        "State media said six people were taken hostage in Lyubichane but later retracted it."
+    )
     (group,) = merge_claims([hedged, walked])
     assert group.hedged and group.walked_back

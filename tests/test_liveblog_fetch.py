@@ -17,8 +17,11 @@ from monitors.liveblog import FetchState, LiveBlogFetcher, next_delay, parse_pag
 from monitors.liveblog.fetch import USER_AGENT
 
 PAGES = Path(__file__).parent / "pages"
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".rss": "application/rss+xml",
-                 ".atom": "application/atom+xml"}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+}
 LAST_MODIFIED = "Thu, 02 Mar 2023 12:00:00 GMT"
 HUGE = 50 * 1024 * 1024
 CHUNK = b"<p>" + b"x" * (64 * 1024 - 7) + b"</p>\n"
@@ -76,8 +79,10 @@ class Handler(BaseHTTPRequestHandler):
         body = file.read_bytes()
         etag = '"' + hashlib.sha1(body).hexdigest()[:12] + '"'
         validators = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
-        if (self.headers.get("If-None-Match") == etag
-                or self.headers.get("If-Modified-Since") == LAST_MODIFIED):
+        if (
+            self.headers.get("If-None-Match") == etag
+            or self.headers.get("If-Modified-Since") == LAST_MODIFIED
+        ):
             self.send_response(304)
             for name, value in validators.items():
                 self.send_header(name, value)
@@ -128,10 +133,18 @@ async def fetcher() -> AsyncIterator[LiveBlogFetcher]:
         yield f
 
 
-@pytest.mark.parametrize(("page", "count"), [
-    ("bryansk_liveblog.html", 4), ("broken_jsonld.html", 1), ("microdata.html", 2),
-    ("feed.rss", 2), ("feed.atom", 1), ("article.html", 1), ("spam_only.html", 0),
-])
+@pytest.mark.parametrize(
+    ("page", "count"),
+    [
+        ("bryansk_liveblog.html", 4),
+        ("broken_jsonld.html", 1),
+        ("microdata.html", 2),
+        ("feed.rss", 2),
+        ("feed.atom", 1),
+        ("article.html", 1),
+        ("spam_only.html", 0),
+    ],
+)
 async def test_fetch_then_parse_each_format(server, fetcher, page, count):
     base, log = server
     result = await fetcher.fetch(f"{base}/pages/{page}", FetchState())

@@ -12,8 +12,19 @@ from monitors.liveblog.models import Update
 
 PAGES = Path(__file__).parent / "pages"
 BLOG_URL = "https://news.example/live/bryansk"
-FURNITURE = ("Leave a Reply", "email address", "Required fields", "casino", "free spins",
-             "Share", "cookies", "newsletter", "Related", "Most read", "rights reserved")
+FURNITURE = (
+    "Leave a Reply",
+    "email address",
+    "Required fields",
+    "casino",
+    "free spins",
+    "Share",
+    "cookies",
+    "newsletter",
+    "Related",
+    "Most read",
+    "rights reserved",
+)
 
 
 def parse(name: str, url: str = BLOG_URL, content_type: str | None = None) -> list[Update]:
@@ -22,8 +33,10 @@ def parse(name: str, url: str = BLOG_URL, content_type: str | None = None) -> li
 
 def liveblog_page(entries: str) -> str:
     """A page whose only content is a JSON-LD LiveBlogPosting with `entries` (JSON text)."""
-    return ('<script type="application/ld+json">{"@type": "LiveBlogPosting", '
-            f'"liveBlogUpdate": {entries}}}</script>')
+    return (
+        '<script type="application/ld+json">{"@type": "LiveBlogPosting", '
+        f'"liveBlogUpdate": {entries}}}</script>'
+    )
 
 
 def assert_clean(updates: list[Update]) -> None:
@@ -80,8 +93,9 @@ def test_rss_feed():
     updates = parse("feed.rss", url="https://news.example/feed", content_type="application/rss+xml")
     assert [u.id for u in updates] == ["entry-77", "entry-76"]
     assert updates[0].url == "https://news.example/live/ukraine#entry-77"
-    assert updates[0].text == ("The mayor of Odesa said two explosions were heard in the port"
-                               " area before dawn.")
+    assert updates[0].text == (
+        "The mayor of Odesa said two explosions were heard in the port area before dawn."
+    )
     assert updates[1].published == datetime(2023, 3, 3, 1, 0, tzinfo=UTC)
     assert "would resume next week & both sides" in updates[1].text
     assert_clean(updates)
@@ -90,8 +104,9 @@ def test_rss_feed():
 def test_atom_feed_is_sniffed_without_content_type():
     (update,) = parse("feed.atom", url="https://news.example/feed.atom")
     assert update.id == "tag:news.example,2023:live-ukraine:entry-301"
-    assert update.text == ("Ukraine’s military said its forces repelled 90 attacks around"
-                           " Bakhmut in the past day.")
+    assert update.text == (
+        "Ukraine’s military said its forces repelled 90 attacks around Bakhmut in the past day."
+    )
     assert update.published == datetime(2023, 3, 5, 9, 30, tzinfo=UTC)
     assert "alert" not in update.text
 
@@ -102,8 +117,9 @@ def test_plain_article_main_text_only():
     assert update.published == datetime(2023, 3, 3, 12, 0, tzinfo=UTC)
     lines = update.text.splitlines()
     assert len(lines) == 3
-    assert lines[2] == ("A nationalist commentator wrote on Telegram that the “last red lines”"
-                        " had been erased.")
+    assert lines[2] == (
+        "A nationalist commentator wrote on Telegram that the “last red lines” had been erased."
+    )
     assert "Border villages" not in update.text and "Home" not in update.text
     assert_clean([update])
 
@@ -113,21 +129,28 @@ def test_spam_and_comment_form_give_no_updates():
 
 
 def test_junk_appended_to_jsonld_body_is_dropped():
-    body = ('<p>Officials said 12 drones were shot down over Kyiv overnight.</p>'
-            '<p>Share this article</p><p>Leave a Reply</p><p>Your comment here</p>')
+    body = (
+        "<p>Officials said 12 drones were shot down over Kyiv overnight.</p>"
+        "<p>Share this article</p><p>Leave a Reply</p><p>Your comment here</p>"
+    )
     page = liveblog_page(f'[{{"articleBody": "{body}"}}]')
     (update,) = parse_page(page, url=BLOG_URL)
     assert update.text == "Officials said 12 drones were shot down over Kyiv overnight."
 
 
-@pytest.mark.parametrize("line", [
-    "Best casino bonuses, visit now",
-    "Sports betting odds and a bonus for new players",
-    "Visit http://a.example/1 http://a.example/2 http://a.example/3",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Best casino bonuses, visit now",
+        "Sports betting odds and a bonus for new players",
+        "Visit http://a.example/1 http://a.example/2 http://a.example/3",
+    ],
+)
 def test_spam_lines_after_content_are_dropped(line):
-    page = (f"<article><p>{'The regional governor said shelling damaged a school. ' * 4}</p>"
-            f"<p>{line}</p></article>")
+    page = (
+        f"<article><p>{'The regional governor said shelling damaged a school. ' * 4}</p>"
+        f"<p>{line}</p></article>"
+    )
     (update,) = parse_page(page, url=BLOG_URL)
     assert line not in update.text and "governor" in update.text
 
@@ -152,9 +175,11 @@ def test_duplicate_ids_are_made_unique():
 
 
 def test_declared_charset_is_honoured():
-    html = ('<html><head><meta charset="windows-1251"></head><body><article><p>'
-            + "Губернатор сообщил об обстреле села, погиб водитель. " * 5
-            + "</p></article></body></html>")
+    html = (
+        '<html><head><meta charset="windows-1251"></head><body><article><p>'
+        + "Губернатор сообщил об обстреле села, погиб водитель. " * 5
+        + "</p></article></body></html>"
+    )
     (update,) = parse_page(html.encode("windows-1251"), url=BLOG_URL)
     assert update.text.startswith("Губернатор сообщил")
 
@@ -164,7 +189,7 @@ def test_input_past_the_cap_is_cut_off():
     tail = "<p>" + "padding " * 200_000 + "</p><p>Marker text past the cap.</p>"
     page = (head + "<article>" + tail + "</article>").encode()
     assert [u.id for u in parse_page(page, url=BLOG_URL, max_bytes=len(head) + 100)] == ["u1"]
-    (article,) = parse_page(page[len(head):], url=BLOG_URL, max_bytes=10_000)
+    (article,) = parse_page(page[len(head) :], url=BLOG_URL, max_bytes=10_000)
     assert "Marker" not in article.text and len(article.text) < 10_000
 
 

@@ -8,15 +8,23 @@ from monitors.matching import Matcher, Query
 from monitors.models import Claim
 
 CLAIMS = [
-    Claim("hostages", "A sabotage group crossed into Russia's Bryansk region and took six "
-          "people hostage in the village of Lyubichane."),
+    Claim(
+        "hostages",
+        "A sabotage group crossed into Russia's Bryansk region and took six "
+        "people hostage in the village of Lyubichane.",
+    ),
     Claim("trip", "Vladimir Putin cancelled a planned trip to the North Caucasus."),
-    Claim("depot", "A drone attack set fire to a fuel depot in Sevastopol, Crimea.",
-          title="Oil depot burns in Sevastopol"),
-    Claim("bridge", "An explosion damaged the Crimean Bridge and two people in a car were "
-          "killed."),
-    Claim("drills", "Belarus announced joint military exercises with Russian troops near "
-          "the border with Ukraine."),
+    Claim(
+        "depot",
+        "A drone attack set fire to a fuel depot in Sevastopol, Crimea.",
+        title="Oil depot burns in Sevastopol",
+    ),
+    Claim("bridge", "An explosion damaged the Crimean Bridge and two people in a car were killed."),
+    Claim(
+        "drills",
+        "Belarus announced joint military exercises with Russian troops near "
+        "the border with Ukraine.",
+    ),
 ]
 
 
@@ -54,13 +62,19 @@ def test_english_paraphrase_alerts_with_reasons(matcher):
     assert any(r.startswith("terms:") and "depot" in r for r in best.reasons)
 
 
-@pytest.mark.parametrize(("post", "lang", "claim_id"), [
-    ("ДРГ проникла в Брянскую область, в селе Любечане шестеро заложников.", "ru", "hostages"),
-    ("Путин отменил поездку на Северный Кавказ.", "ru", "trip"),
-    ("Вибух на Кримському мосту, загинули двоє людей в автомобілі.", "uk", "bridge"),
-    ("Беларусь объявила совместные учения с российскими войсками у границы с Украиной.",
-     "und", "drills"),
-])
+@pytest.mark.parametrize(
+    ("post", "lang", "claim_id"),
+    [
+        ("ДРГ проникла в Брянскую область, в селе Любечане шестеро заложников.", "ru", "hostages"),
+        ("Путин отменил поездку на Северный Кавказ.", "ru", "trip"),
+        ("Вибух на Кримському мосту, загинули двоє людей в автомобілі.", "uk", "bridge"),
+        (
+            "Беларусь объявила совместные учения с российскими войсками у границы с Украиной.",
+            "und",
+            "drills",
+        ),
+    ],
+)
 def test_russian_and_ukrainian_posts_match_english_claims(matcher, post, lang, claim_id):
     best = matcher.rank(post, lang=lang)[0]
     assert best.claim_id == claim_id
@@ -73,12 +87,15 @@ def test_translation_is_used_when_given(matcher):
     assert ids(matcher.rank(post, translation=translation, lang="ru"))[0] == "hostages"
 
 
-@pytest.mark.parametrize("post", [
-    "В Брянской области открылся фестиваль народной музыки.",
-    "У Севастополі відкрили новий пляж після реконструкції набережної.",
-    "Путин провел совещание с правительством по вопросам экономики.",
-    "A folk music festival opened in the Bryansk region this weekend.",
-])
+@pytest.mark.parametrize(
+    "post",
+    [
+        "В Брянской области открылся фестиваль народной музыки.",
+        "У Севастополі відкрили новий пляж після реконструкції набережної.",
+        "Путин провел совещание с правительством по вопросам экономики.",
+        "A folk music festival opened in the Bryansk region this weekend.",
+    ],
+)
 def test_unrelated_post_sharing_a_place_or_name_does_not_alert(matcher, post):
     assert not any(m.alert for m in matcher.rank(post))
 

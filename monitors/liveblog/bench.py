@@ -36,19 +36,30 @@ def _body(i: int) -> str:
 
 
 def jsonld_page(n: int) -> str:
-    entries = [{"@type": "BlogPosting", "@id": f"#u{i}", "headline": f"Update {i}",
-                "datePublished": f"2023-03-02T{i % 24:02d}:{i % 60:02d}:00Z",
-                "articleBody": _body(i)} for i in range(n)]
+    entries = [
+        {
+            "@type": "BlogPosting",
+            "@id": f"#u{i}",
+            "headline": f"Update {i}",
+            "datePublished": f"2023-03-02T{i % 24:02d}:{i % 60:02d}:00Z",
+            "articleBody": _body(i),
+        }
+        for i in range(n)
+    ]
     blog = {"@context": "https://schema.org", "@type": "LiveBlogPosting", "liveBlogUpdate": entries}
-    return (f'<html><head><script type="application/ld+json">{json.dumps(blog)}</script></head>'
-            f"<body>{''.join(f'<article>{_body(i)}</article>' for i in range(n))}</body></html>")
+    return (
+        f'<html><head><script type="application/ld+json">{json.dumps(blog)}</script></head>'
+        f"<body>{''.join(f'<article>{_body(i)}</article>' for i in range(n))}</body></html>"
+    )
 
 
 def microdata_page(n: int) -> str:
     posts = "".join(
         f'<article id="p{i}" itemscope itemtype="https://schema.org/BlogPosting">'
         f'<h2 itemprop="headline">Update {i}</h2><div itemprop="articleBody">{_body(i)}</div>'
-        f'<div class="share">Share on Twitter</div></article>' for i in range(n))
+        f'<div class="share">Share on Twitter</div></article>'
+        for i in range(n)
+    )
     return f"<html><body>{posts}</body></html>"
 
 
@@ -56,15 +67,19 @@ def rss_feed(n: int) -> str:
     items = "".join(
         f"<item><title>Update {i}</title><guid>u{i}</guid>"
         f"<pubDate>Thu, 02 Mar 2023 10:{i % 60:02d}:00 GMT</pubDate>"
-        f"<description><![CDATA[{_body(i)}]]></description></item>" for i in range(n))
+        f"<description><![CDATA[{_body(i)}]]></description></item>"
+        for i in range(n)
+    )
     return f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'
 
 
 def article_page(n: int) -> str:
     nav = "".join(f'<a href="/s{i}">Section {i}</a>' for i in range(200))
-    return (f"<html><body><nav>{nav}</nav><div class='content'>"
-            f"{''.join(_body(i) for i in range(n))}</div><div id='comments'>Leave a Reply</div>"
-            "<p>Best casino bonus, free spins</p></body></html>")
+    return (
+        f"<html><body><nav>{nav}</nav><div class='content'>"
+        f"{''.join(_body(i) for i in range(n))}</div><div id='comments'>Leave a Reply</div>"
+        "<p>Best casino bonus, free spins</p></body></html>"
+    )
 
 
 def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
@@ -79,11 +94,14 @@ def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
 
 def bench_parse(name: str, page: str, content_type: str | None = None) -> list[Update]:
     raw = page.encode()
-    seconds, updates = timed(lambda: parse_page(raw, url="https://x.example/live",
-                                                content_type=content_type))
+    seconds, updates = timed(
+        lambda: parse_page(raw, url="https://x.example/live", content_type=content_type)
+    )
     mb = len(raw) / 1e6
-    print(f"parse format={name} bytes={len(raw)} updates={len(updates)} ms={seconds * 1e3:.1f}"
-          f" mb/s={mb / seconds:.1f}")
+    print(
+        f"parse format={name} bytes={len(raw)} updates={len(updates)} ms={seconds * 1e3:.1f}"
+        f" mb/s={mb / seconds:.1f}"
+    )
     return updates
 
 
@@ -101,14 +119,20 @@ def main() -> None:
 
     seconds, claims = timed(lambda: [c for u in updates for c in extract_claims(u)])
     sentences = sum(len(u.text.splitlines()) for u in updates)
-    print(f"extract updates={len(updates)} paragraphs={sentences} claims={len(claims)}"
-          f" ms={seconds * 1e3:.1f} updates/s={len(updates) / seconds:.0f}")
+    print(
+        f"extract updates={len(updates)} paragraphs={sentences} claims={len(claims)}"
+        f" ms={seconds * 1e3:.1f} updates/s={len(updates) / seconds:.0f}"
+    )
     seconds, groups = timed(lambda: merge_claims(claims))
-    print(f"merge claims={len(claims)} groups={len(groups)} ms={seconds * 1e3:.1f}"
-          f" claims/s={len(claims) / seconds:.0f}")
+    print(
+        f"merge claims={len(claims)} groups={len(groups)} ms={seconds * 1e3:.1f}"
+        f" claims/s={len(claims) / seconds:.0f}"
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"updates={len(updates)} claims={len(claims)} groups={len(groups)}"
-          f" peak_rss_mb={peak_mb:.0f}")
+    print(
+        f"updates={len(updates)} claims={len(claims)} groups={len(groups)}"
+        f" peak_rss_mb={peak_mb:.0f}"
+    )
 
 
 if __name__ == "__main__":

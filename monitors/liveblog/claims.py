@@ -77,7 +77,7 @@ def clean_sentence(sentence: str) -> str:
 
 def is_claim(sentence: str, speaker: str | None) -> bool:
     """Reports an event or statement about something specific; no questions or furniture."""
-    if len(sentence.split()) < MIN_WORDS or sentence.rstrip("\"”’)").endswith("?"):
+    if len(sentence.split()) < MIN_WORDS or sentence.rstrip('"”’)').endswith("?"):
         return False
     if _EDITORIAL.match(sentence):
         return False
@@ -101,8 +101,11 @@ def extract_claims(update: Update) -> list[ExtractedClaim]:
         walked_back = bool(_WALK_BACK.search(sentence))
         if claims and (hedged or walked_back) and _qualifies_previous(sentence):
             previous = claims[-1]
-            claims[-1] = replace(previous, hedged=previous.hedged or hedged,
-                                 walked_back=previous.walked_back or walked_back)
+            claims[-1] = replace(
+                previous,
+                hedged=previous.hedged or hedged,
+                walked_back=previous.walked_back or walked_back,
+            )
             continue
         speaker = attribution(sentence)
         if is_pronoun(speaker):
@@ -110,8 +113,15 @@ def extract_claims(update: Update) -> list[ExtractedClaim]:
         if not is_claim(sentence, speaker):
             continue
         last_speaker = speaker or last_speaker
-        claims.append(ExtractedClaim(
-            text=sentence, attribution=speaker, hedged=hedged, walked_back=walked_back,
-            update_id=update.id, url=update.url, published=update.published,
-        ))
+        claims.append(
+            ExtractedClaim(
+                text=sentence,
+                attribution=speaker,
+                hedged=hedged,
+                walked_back=walked_back,
+                update_id=update.id,
+                url=update.url,
+                published=update.published,
+            )
+        )
     return claims

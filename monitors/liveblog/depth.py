@@ -15,18 +15,63 @@ import re
 MAX_DEPTH = 256
 # Elements without end tags, or whose end tags are optional and commonly left out:
 # counting those would see depth where the parser sees none.
-_NOT_NESTING = frozenset((
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-    "source", "track", "wbr", "keygen", "p", "li", "dt", "dd", "option", "optgroup", "tr",
-    "td", "th", "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp", "html",
-    "head", "body", "image",
-))
+_NOT_NESTING = frozenset(
+    (
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+        "keygen",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "option",
+        "optgroup",
+        "tr",
+        "td",
+        "th",
+        "thead",
+        "tbody",
+        "tfoot",
+        "colgroup",
+        "caption",
+        "rb",
+        "rt",
+        "rp",
+        "html",
+        "head",
+        "body",
+        "image",
+    )
+)
 # Content that is not HTML markup (scripts) or self-closes in XML style (inline SVG),
 # by the token that opens it and the one that ends it.
-_OPAQUE = {f"<{name}": f"</{name}" for name in (
-    "script", "style", "textarea", "title", "xmp", "noembed", "noframes", "svg", "math",
-    "template",
-)} | {"<!--": "-->"}
+_OPAQUE = {
+    f"<{name}": f"</{name}"
+    for name in (
+        "script",
+        "style",
+        "textarea",
+        "title",
+        "xmp",
+        "noembed",
+        "noframes",
+        "svg",
+        "math",
+        "template",
+    )
+} | {"<!--": "-->"}
 _IGNORED = frozenset({f"<{n}" for n in _NOT_NESTING} | {f"</{n}" for n in _NOT_NESTING} | {"-->"})
 # One capture group: findall then returns plain strings, several times faster than tuples.
 _TOKEN = re.compile(r"(<!--|-->|</?[A-Za-z][A-Za-z0-9-]*)")
@@ -60,4 +105,4 @@ def cap_depth(markup: str, max_depth: int = MAX_DEPTH) -> str:
     if index is None:
         return markup
     match = next(itertools.islice(_TOKEN.finditer(markup), index, None))
-    return markup[:match.start()]
+    return markup[: match.start()]

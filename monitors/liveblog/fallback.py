@@ -18,8 +18,12 @@ from monitors.liveblog.models import Update
 # Below this many words a page is furniture, an error page or a teaser, not an article.
 MIN_WORDS = 20
 _MARKED = ('[itemprop~="articleBody"]', "article", "main", '[role="main"]')
-_TIME_META = ('meta[property="article:published_time"]', 'meta[itemprop="datePublished"]',
-              'meta[name="date"]', "time[datetime]")
+_TIME_META = (
+    'meta[property="article:published_time"]',
+    'meta[itemprop="datePublished"]',
+    'meta[name="date"]',
+    "time[datetime]",
+)
 
 
 def _paragraph_chars(node: LexborNode) -> int:
@@ -77,6 +81,13 @@ def parse_article(tree: LexborHTMLParser, url: str) -> list[Update]:
     text = "\n".join(paragraphs)
     if len(text.split()) < MIN_WORDS:
         return []
-    return [make_update(own_id=None, own_url=None, page_url=url,
-                        published=parse_datetime(_published(tree)),
-                        headline=headline, text=text)]
+    return [
+        make_update(
+            own_id=None,
+            own_url=None,
+            page_url=url,
+            published=parse_datetime(_published(tree)),
+            headline=headline,
+            text=text,
+        )
+    ]

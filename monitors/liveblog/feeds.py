@@ -50,12 +50,14 @@ def parse_feed(body: bytes, url: str) -> list[Update]:
     for entry in parsed.entries:
         text = _body(entry)
         if text:
-            updates.append(make_update(
-                own_id=entry.get("id"),
-                own_url=entry.get("link"),
-                page_url=url,
-                published=_time(entry),
-                headline=plain(entry.get("title")),
-                text=text,
-            ))
+            updates.append(
+                make_update(
+                    own_id=entry.get("id"),
+                    own_url=entry.get("link"),
+                    page_url=url,
+                    published=_time(entry),
+                    headline=plain(entry.get("title")),
+                    text=text,
+                )
+            )
     return updates

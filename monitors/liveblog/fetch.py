@@ -50,8 +50,13 @@ class PageTooLarge(Exception):
     """The page passed the size cap; reading stopped there."""
 
 
-def next_delay(failures: int, *, base: float = 60.0, cap: float = 3600.0,
-               rand: Callable[[], float] = random.random) -> float:
+def next_delay(
+    failures: int,
+    *,
+    base: float = 60.0,
+    cap: float = 3600.0,
+    rand: Callable[[], float] = random.random,
+) -> float:
     """Seconds to the next poll: `base` when healthy, else exponential with jitter, capped.
 
     Jitter spreads retries of blogs that failed together (one outage, one site).
@@ -90,9 +95,15 @@ class LiveBlogFetcher:
     that trickles bytes cannot hold a poll forever.
     """
 
-    def __init__(self, client: httpx.AsyncClient | None = None, *, timeout: float = 20.0,
-                 deadline: float = 60.0, max_bytes: int = MAX_PAGE_BYTES,
-                 user_agent: str = USER_AGENT) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None = None,
+        *,
+        timeout: float = 20.0,
+        deadline: float = 60.0,
+        max_bytes: int = MAX_PAGE_BYTES,
+        user_agent: str = USER_AGENT,
+    ) -> None:
         self._own_client = client is None
         self._client = client or httpx.AsyncClient(max_redirects=5)
         self._timeout = httpx.Timeout(timeout)
@@ -103,8 +114,12 @@ class LiveBlogFetcher:
     async def __aenter__(self) -> LiveBlogFetcher:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -132,18 +147,24 @@ class LiveBlogFetcher:
             if response.status_code == 304:
                 return FetchResult(url, replace(state, failures=0), 304, not_modified=True)
             if response.status_code >= 400:
-                return self._failed(url, state, response.status_code,
-                                    f"HTTP {response.status_code} {response.reason_phrase}")
+                return self._failed(
+                    url,
+                    state,
+                    response.status_code,
+                    f"HTTP {response.status_code} {response.reason_phrase}",
+                )
             try:
                 body = await _read_capped(response, self._max_bytes)
             except PageTooLarge as exc:
                 return self._failed(url, state, response.status_code, str(exc))
         finally:
             await response.aclose()
-        new_state = FetchState(etag=response.headers.get("etag"),
-                               last_modified=response.headers.get("last-modified"))
-        return FetchResult(url, new_state, response.status_code, body,
-                           response.headers.get("content-type"))
+        new_state = FetchState(
+            etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified")
+        )
+        return FetchResult(
+            url, new_state, response.status_code, body, response.headers.get("content-type")
+        )
 
     @staticmethod
     def _failed(url: str, state: FetchState, status: int | None, error: str) -> FetchResult:

@@ -34,8 +34,9 @@ def body_text(value: object) -> str:
     return "\n".join(clean_blocks(markup_blocks(value)))
 
 
-def entry_id(own_id: object, page_url: str, published: datetime | None,
-             headline: str | None, text: str) -> str:
+def entry_id(
+    own_id: object, page_url: str, published: datetime | None, headline: str | None, text: str
+) -> str:
     """The entry's own id (its URL fragment when it has one), else a content hash."""
     if isinstance(own_id, str) and own_id.strip():
         own = own_id.strip()
@@ -52,8 +53,15 @@ def _is_web_url(value: object) -> bool:
     return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
 
 
-def make_update(*, own_id: object, own_url: object, page_url: str,
-                published: datetime | None, headline: str | None, text: str) -> Update:
+def make_update(
+    *,
+    own_id: object,
+    own_url: object,
+    page_url: str,
+    published: datetime | None,
+    headline: str | None,
+    text: str,
+) -> Update:
     """An Update with absolute url and stable id; entries without own url get the page's."""
     if not (isinstance(own_url, str) and own_url.strip()) and _is_web_url(own_id):
         own_url = own_id  # JSON-LD @id is usually the entry's own URL

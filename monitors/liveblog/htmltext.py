@@ -15,22 +15,96 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitors.liveblog.depth import cap_depth
 
-BLOCK_TAGS = frozenset((
-    "address", "article", "aside", "blockquote", "dd", "details", "dialog", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
-    "li", "main", "ol", "p", "pre", "section", "table", "tbody", "td", "th", "thead", "tr", "ul",
-))
+BLOCK_TAGS = frozenset(
+    (
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    )
+)
 # Never content: code, embedded objects, forms, navigation.
-SKIP_TAGS = frozenset((
-    "button", "canvas", "embed", "footer", "form", "head", "iframe", "input", "nav", "noscript",
-    "object", "script", "select", "style", "svg", "template", "textarea",
-))
+SKIP_TAGS = frozenset(
+    (
+        "button",
+        "canvas",
+        "embed",
+        "footer",
+        "form",
+        "head",
+        "iframe",
+        "input",
+        "nav",
+        "noscript",
+        "object",
+        "script",
+        "select",
+        "style",
+        "svg",
+        "template",
+        "textarea",
+    )
+)
 # class/id words that mark furniture; matched as whole words so "live-commentary" survives.
-FURNITURE_WORDS = frozenset((
-    "ad", "ads", "advert", "advertisement", "banner", "breadcrumb", "breadcrumbs", "comment",
-    "comments", "consent", "cookie", "cookies", "menu", "modal", "newsletter", "popup", "promo",
-    "related", "respond", "share", "sharing", "sidebar", "signup", "social", "subscribe",
-))
+FURNITURE_WORDS = frozenset(
+    (
+        "ad",
+        "ads",
+        "advert",
+        "advertisement",
+        "banner",
+        "breadcrumb",
+        "breadcrumbs",
+        "comment",
+        "comments",
+        "consent",
+        "cookie",
+        "cookies",
+        "menu",
+        "modal",
+        "newsletter",
+        "popup",
+        "promo",
+        "related",
+        "respond",
+        "share",
+        "sharing",
+        "sidebar",
+        "signup",
+        "social",
+        "subscribe",
+    )
+)
 _WORD_SPLIT = re.compile(r"[\s_\-]+")
 _LOOKS_LIKE_HTML = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^<>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>")
 

@@ -33,9 +33,9 @@ MAX_REPAIR_CHARS = 2_000_000
 def _unwrap(text: str) -> str:
     """Without the CDATA or comment wrapper old CMSes put around script content."""
     if opener := _OPENERS.match(text):
-        text = text[opener.end():]
+        text = text[opener.end() :]
     if closer := _CLOSERS.search(text, max(0, len(text) - 64)):
-        text = text[:closer.start()]
+        text = text[: closer.start()]
     return text.strip()
 
 
@@ -71,8 +71,9 @@ def scripts(tree: LexborHTMLParser) -> Iterator[Any]:
 def _has_type(obj: dict[str, Any], name: str) -> bool:
     kinds = obj.get("@type")
     kinds = kinds if isinstance(kinds, list) else [kinds]
-    return any(isinstance(k, str) and k.rsplit("/", 1)[-1].rsplit(":", 1)[-1] == name
-               for k in kinds)
+    return any(
+        isinstance(k, str) and k.rsplit("/", 1)[-1].rsplit(":", 1)[-1] == name for k in kinds
+    )
 
 
 def objects(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:

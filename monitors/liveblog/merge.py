@@ -24,15 +24,70 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 _STEMMER = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[^\W_]+(?:[’'.,-][^\W_]+)*")
 _NUMBER_WORDS = {
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
 }
-_STOPWORDS = frozenset((
-    "a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "from", "by",
-    "with", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "that",
-    "this", "it", "its", "their", "his", "her", "they", "he", "she", "said", "says", "say",
-    "told", "according", "would", "will", "also", "which", "who", "after", "up",
-))
+_STOPWORDS = frozenset(
+    (
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "that",
+        "this",
+        "it",
+        "its",
+        "their",
+        "his",
+        "her",
+        "they",
+        "he",
+        "she",
+        "said",
+        "says",
+        "say",
+        "told",
+        "according",
+        "would",
+        "will",
+        "also",
+        "which",
+        "who",
+        "after",
+        "up",
+    )
+)
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -50,8 +105,9 @@ class _Signature:
 def signature(text: str) -> _Signature:
     """Stemmed content words and the numbers (digits or words) a claim cites."""
     tokens = [t.lower().replace(",", "") for t in _WORD.findall(text)]
-    numbers = frozenset(_NUMBER_WORDS.get(t, t) for t in tokens
-                        if t in _NUMBER_WORDS or t[:1].isdigit())
+    numbers = frozenset(
+        _NUMBER_WORDS.get(t, t) for t in tokens if t in _NUMBER_WORDS or t[:1].isdigit()
+    )
     words = frozenset(_stem(t) for t in tokens if t not in _STOPWORDS)
     return _Signature(words | numbers, numbers)
 
@@ -74,8 +130,11 @@ def merge_claims(claims: Iterable[ExtractedClaim]) -> list[ClaimGroup]:
         sig = signature(claim.text)
         shared = Counter(g for word in sig.words for g in index[word])
         best = max(
-            ((n / (len(sig.words) + len(heads[g].words) - n), g) for g, n in shared.items()
-             if heads[g].numbers == sig.numbers),
+            (
+                (n / (len(sig.words) + len(heads[g].words) - n), g)
+                for g, n in shared.items()
+                if heads[g].numbers == sig.numbers
+            ),
             default=(0.0, -1),
         )
         if best[0] >= MIN_JACCARD:
@@ -85,5 +144,7 @@ def merge_claims(claims: Iterable[ExtractedClaim]) -> list[ClaimGroup]:
             index[word].append(len(heads))
         heads.append(sig)
         members.append([claim])
-    return [ClaimGroup(_group_id(head), tuple(group))
-            for head, group in zip(heads, members, strict=True)]
+    return [
+        ClaimGroup(_group_id(head), tuple(group))
+        for head, group in zip(heads, members, strict=True)
+    ]

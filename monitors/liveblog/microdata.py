@@ -19,8 +19,11 @@ def _own(scope: LexborNode, prop: str) -> LexborNode | None:
     """The first `prop` of this item, not of an item nested in it."""
     for node in scope.css(f'[itemprop~="{prop}"]'):
         owner = node.parent
-        while (owner is not None and owner.mem_id != scope.mem_id
-               and "itemscope" not in owner.attributes):
+        while (
+            owner is not None
+            and owner.mem_id != scope.mem_id
+            and "itemscope" not in owner.attributes
+        ):
             owner = owner.parent
         if owner is None or owner.mem_id == scope.mem_id:
             return node

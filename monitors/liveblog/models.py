@@ -28,8 +28,13 @@ class Update:
 
     def to_dict(self) -> dict[str, str | None]:
         """JSON-ready fields (published as ISO 8601), as `liveblog parse` prints them."""
-        return {"id": self.id, "published": _iso(self.published), "headline": self.headline,
-                "text": self.text, "url": self.url}
+        return {
+            "id": self.id,
+            "published": _iso(self.published),
+            "headline": self.headline,
+            "text": self.text,
+            "url": self.url,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +51,15 @@ class ExtractedClaim:
 
     def to_dict(self) -> dict[str, str | bool | None]:
         """JSON-ready fields (published as ISO 8601)."""
-        return {"text": self.text, "attribution": self.attribution, "hedged": self.hedged,
-                "walked_back": self.walked_back, "update_id": self.update_id, "url": self.url,
-                "published": _iso(self.published)}
+        return {
+            "text": self.text,
+            "attribution": self.attribution,
+            "hedged": self.hedged,
+            "walked_back": self.walked_back,
+            "update_id": self.update_id,
+            "url": self.url,
+            "published": _iso(self.published),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,8 +69,9 @@ def _unique_ids(updates: list[Update]) -> list[Update]:
     return out
 
 
-def parse_page(body: bytes | str, *, url: str, content_type: str | None = None,
-               max_bytes: int = MAX_PAGE_BYTES) -> list[Update]:
+def parse_page(
+    body: bytes | str, *, url: str, content_type: str | None = None, max_bytes: int = MAX_PAGE_BYTES
+) -> list[Update]:
     """The updates of a live-blog page or feed, in the order the page lists them."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     if len(raw) > max_bytes:

@@ -10,22 +10,99 @@ import re
 from collections.abc import Iterator
 
 # Abbreviations that never end a sentence in news copy ("Mr. Peskov", "Jan. 5").
-_NEVER_FINAL = frozenset((
-    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cpt", "sgt", "adm",
-    "cmdr", "gov", "sen", "rep", "pres", "st", "mt", "ft", "rev", "hon", "jan", "feb", "mar",
-    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "nos", "vs", "v",
-    "approx", "est", "fig", "e.g", "i.e", "cf", "ca", "al",
-))
+_NEVER_FINAL = frozenset(
+    (
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "cpt",
+        "sgt",
+        "adm",
+        "cmdr",
+        "gov",
+        "sen",
+        "rep",
+        "pres",
+        "st",
+        "mt",
+        "ft",
+        "rev",
+        "hon",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "no",
+        "nos",
+        "vs",
+        "v",
+        "approx",
+        "est",
+        "fig",
+        "e.g",
+        "i.e",
+        "cf",
+        "ca",
+        "al",
+    )
+)
 # Abbreviations that may end one ("... sent to the U.S. The Pentagon said ...").
 _MAYBE_FINAL = frozenset(("inc", "ltd", "co", "corp", "jr", "sr", "etc", "a.m", "p.m"))
-_STARTERS = frozenset((
-    "the", "a", "an", "he", "she", "it", "they", "we", "i", "but", "and", "in", "on", "at",
-    "this", "that", "these", "those", "there", "his", "her", "their", "its", "some", "many",
-    "according", "meanwhile", "however", "earlier", "later", "separately", "after", "when",
-))
+_STARTERS = frozenset(
+    (
+        "the",
+        "a",
+        "an",
+        "he",
+        "she",
+        "it",
+        "they",
+        "we",
+        "i",
+        "but",
+        "and",
+        "in",
+        "on",
+        "at",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "his",
+        "her",
+        "their",
+        "its",
+        "some",
+        "many",
+        "according",
+        "meanwhile",
+        "however",
+        "earlier",
+        "later",
+        "separately",
+        "after",
+        "when",
+    )
+)
 _BOUNDARY = re.compile(r"[.!?…]+[\"”’»)\]]*\s+")
 _DOTTED = re.compile(r"^(?:[a-z]\.){2,}$")
-_OPENERS = "\"“‘«([-–—•*"
+_OPENERS = '"“‘«([-–—•*'
 # Past this length an unclosed quotation mark is taken as a typo, not a long quote.
 MAX_QUOTE_CHARS = 600
 
@@ -52,13 +129,13 @@ def _inside_quote(segment: str) -> bool:
 def _split_paragraph(text: str) -> Iterator[str]:
     start = 0
     for match in _BOUNDARY.finditer(text):
-        rest = text[match.end():]
+        rest = text[match.end() :]
         first = rest.lstrip(_OPENERS)[:1]
         if not (first.isupper() or first.isdigit()):
             continue
-        before = text[start:match.end()].rstrip()
+        before = text[start : match.end()].rstrip()
         next_word = re.split(r"\W", rest.lstrip(_OPENERS), maxsplit=1)[0]
-        if _inside_quote(before) or _is_abbreviation_stop(before.rstrip("\"”’»)]"), next_word):
+        if _inside_quote(before) or _is_abbreviation_stop(before.rstrip('"”’»)]'), next_word):
             continue
         yield before
         start = match.end()

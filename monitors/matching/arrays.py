@@ -17,8 +17,9 @@ class GrowableArray:
         self.size = 0
 
     def extend(self, values: Iterable | np.ndarray) -> None:
-        values = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
-                            dtype=self.data.dtype).reshape(-1, *self._shape)
+        values = np.asarray(
+            list(values) if not isinstance(values, np.ndarray) else values, dtype=self.data.dtype
+        ).reshape(-1, *self._shape)
         end = self.size + len(values)
         if end > len(self.data):
             grown = np.zeros((max(end, 2 * len(self.data)), *self._shape), dtype=self.data.dtype)

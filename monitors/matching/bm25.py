@@ -25,8 +25,10 @@ class _Postings:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self.cache is None:
-            self.cache = (np.asarray(self.rows, dtype=np.int64),
-                          np.asarray(self.tfs, dtype=np.float32))
+            self.cache = (
+                np.asarray(self.rows, dtype=np.int64),
+                np.asarray(self.tfs, dtype=np.float32),
+            )
         return self.cache
 
 

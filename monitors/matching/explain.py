@@ -29,8 +29,7 @@ def reasons(
     numbers = [claim_terms[t] for t in shared if t[0].isdigit()]
     names = list(dict.fromkeys(n for key, n in claim_names.items() if key in post_names))
     named = {w for name in names for w in name.lower().split()}
-    others = [claim_terms[t] for t in shared
-              if not t[0].isdigit() and claim_terms[t] not in named]
+    others = [claim_terms[t] for t in shared if not t[0].isdigit() and claim_terms[t] not in named]
     found = []
     for label, items in (("names", names), ("numbers", numbers), ("terms", others)):
         if items:

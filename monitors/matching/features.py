@@ -55,7 +55,10 @@ def _top(score: np.ndarray, n: int, floor: float = 0.0) -> np.ndarray:
 
 
 def matrix(
-    signals: Signals, rows: np.ndarray, claim_mass: np.ndarray, name_mass: np.ndarray,
+    signals: Signals,
+    rows: np.ndarray,
+    claim_mass: np.ndarray,
+    name_mass: np.ndarray,
     phrase_mass: np.ndarray,
 ) -> np.ndarray:
     """Feature rows (len(rows) x len(FEATURES)) in FEATURES order."""

@@ -45,8 +45,10 @@ class Group:
 
 def load(data_dir: Path) -> tuple[list[Claim], list[dict], dict[str, set[str]]]:
     """Claims, posts and qrels (post id -> relevant claim ids) of a CheckThat-style dir."""
-    claims = [Claim(id=str(r["id"]), text=r["text"], title=r.get("title"))
-              for r in _jsonl(data_dir / "claims.jsonl")]
+    claims = [
+        Claim(id=str(r["id"]), text=r["text"], title=r.get("title"))
+        for r in _jsonl(data_dir / "claims.jsonl")
+    ]
     posts = list(_jsonl(data_dir / "posts.jsonl"))
     qrels: dict[str, set[str]] = defaultdict(set)
     for line in (data_dir / "qrels.tsv").read_text(encoding="utf-8").splitlines():
@@ -61,8 +63,9 @@ def _jsonl(path: Path):
         yield from (json.loads(line) for line in lines if line.strip())
 
 
-def collect(matcher: Matcher, posts: list[dict], qrels: dict[str, set[str]],
-            claims: dict[str, Claim]) -> tuple[list[Group], list[Group]]:
+def collect(
+    matcher: Matcher, posts: list[dict], qrels: dict[str, set[str]], claims: dict[str, Claim]
+) -> tuple[list[Group], list[Group]]:
     """Candidate groups for train posts: as is, and with the relevant claims removed."""
     normal, unmatched = [], []
     for post in posts:
@@ -119,8 +122,12 @@ def recalibrate(model: Model, matcher: Matcher, data_dir: Path) -> Model:
     z, y = np.concatenate(logits), np.concatenate(labels)
     a, b = _logistic(z, y, l2=1.0)
     threshold = choose_threshold(1.0 / (1.0 + np.exp(-(a * z + b))), y)
-    return Model(model.uses, tuple(round(a * w, 4) for w in model.weights),
-                 round(a * model.bias + b, 4), threshold)
+    return Model(
+        model.uses,
+        tuple(round(a * w, 4) for w in model.weights),
+        round(a * model.bias + b, 4),
+        threshold,
+    )
 
 
 def _listwise(groups: list[tuple[np.ndarray, np.ndarray]], steps: int = 600) -> np.ndarray:
@@ -173,9 +180,11 @@ def render(models: dict[str, Model]) -> str:
     """The MODELS block of calibration.py."""
     lines = ["MODELS = {"]
     for name, model in models.items():
-        lines.append(f'    "{name}": Model(\n        USES["{name}"],\n'
-                     f"        {model.weights!r},\n        {model.bias!r},\n"
-                     f"        {model.threshold!r},\n    ),")
+        lines.append(
+            f'    "{name}": Model(\n        USES["{name}"],\n'
+            f"        {model.weights!r},\n        {model.bias!r},\n"
+            f"        {model.threshold!r},\n    ),"
+        )
     lines.append("}")
     return "\n".join(lines)
 
@@ -199,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
     models = {name: fit_model(uses, normal, unmatched) for name, uses in USES.items()}
     if args.crossling:
         models["crossling"] = recalibrate(
-            models["crossling"], Matcher(matcher.embedder), args.crossling)
+            models["crossling"], Matcher(matcher.embedder), args.crossling
+        )
     block = render(models)
     print(block)
     if args.write:

@@ -93,8 +93,9 @@ class Matcher:
             self._vectors.extend(self.embedder.encode([_claim_text(c) for c in claims]))
         for claim in claims:
             text = _claim_text(claim)
-            entry = _Indexed(claim, text, surface_forms(text, claim.lang),
-                             name_keys(text, claim.lang))
+            entry = _Indexed(
+                claim, text, surface_forms(text, claim.lang), name_keys(text, claim.lang)
+            )
             claim_terms = terms(text, claim.lang)
             row = self._terms.add(claim_terms)
             self._names.add(list(entry.names))
@@ -181,12 +182,19 @@ class Matcher:
         )
         rows = features.candidates(signals, self._terms.alive, CANDIDATES_PER_SIGNAL)
         return rows, features.matrix(
-            signals, rows, self._terms.doc_idf_mass(rows), self._names.doc_idf_mass(rows),
+            signals,
+            rows,
+            self._terms.doc_idf_mass(rows),
+            self._names.doc_idf_mass(rows),
             self._phrases.doc_idf_mass(rows),
         )
 
     def _matches(
-        self, item: _Parsed, rows: np.ndarray, matrix: np.ndarray, cosine: np.ndarray | None,
+        self,
+        item: _Parsed,
+        rows: np.ndarray,
+        matrix: np.ndarray,
+        cosine: np.ndarray | None,
         k: int,
     ) -> list[Match]:
         model = self._model(item)
@@ -199,15 +207,23 @@ class Matcher:
         for j in order:
             entry = self._claims[rows[j]]
             alert = bool(probability[j] >= threshold)
-            found.append(Match(
-                claim_id=entry.claim.id,
-                score=round(float(probability[j]), 4),
-                alert=alert,
-                stance=stance(post_text, entry.text, matched=alert),
-                reasons=reasons(entry.terms, entry.names, item.terms, item.names,
-                                self._terms.idf, cue=cue,
-                                cosine=None if cosine is None else float(cosine[rows[j]])),
-            ))
+            found.append(
+                Match(
+                    claim_id=entry.claim.id,
+                    score=round(float(probability[j]), 4),
+                    alert=alert,
+                    stance=stance(post_text, entry.text, matched=alert),
+                    reasons=reasons(
+                        entry.terms,
+                        entry.names,
+                        item.terms,
+                        item.names,
+                        self._terms.idf,
+                        cue=cue,
+                        cosine=None if cosine is None else float(cosine[rows[j]]),
+                    ),
+                )
+            )
         return found
 
     def _model(self, item: _Parsed) -> Model:
@@ -218,7 +234,6 @@ class Matcher:
 
 def _claim_text(claim: Claim) -> str:
     return f"{claim.title}. {claim.text}" if claim.title else claim.text
-
 
 
 def _bigrams(words: list[str]) -> list[str]:

@@ -40,8 +40,7 @@ _UK_ENDINGS = (
 _BE_ENDINGS = "амі ямі аму ага ымі ых ым ай ой аў яў ае ая ы"
 _ONE_LETTER_ENDINGS = "а я у ю і и е є о ь й ў"
 _SLAVIC_ENDINGS = tuple(
-    sorted(set(f"{_UK_ENDINGS} {_BE_ENDINGS} {_ONE_LETTER_ENDINGS}".split()), key=len,
-           reverse=True)
+    sorted(set(f"{_UK_ENDINGS} {_BE_ENDINGS} {_ONE_LETTER_ENDINGS}".split()), key=len, reverse=True)
 )
 
 

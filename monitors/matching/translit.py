@@ -17,8 +17,18 @@ from monitors.matching.text import clean, stem, words
 _CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў"
 _LATIN = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya i yi ye g u"
 _CYR = dict(zip(_CYRILLIC, _LATIN.split(), strict=True))
-_DIGRAPHS = (("shch", "S"), ("zh", "Z"), ("kh", "X"), ("ch", "C"), ("sh", "S"), ("ts", "C"),
-             ("tz", "C"), ("ph", "f"), ("ck", "k"), ("x", "ks"))
+_DIGRAPHS = (
+    ("shch", "S"),
+    ("zh", "Z"),
+    ("kh", "X"),
+    ("ch", "C"),
+    ("sh", "S"),
+    ("ts", "C"),
+    ("tz", "C"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("x", "ks"),
+)
 _FOLD = str.maketrans({"h": "G", "g": "G", "c": "k", "q": "k", "w": "v", "j": "y", "_": ""})
 _VOWELS = re.compile(r"[aeiouy]+")
 _REPEAT = re.compile(r"(.)\1+")
