@@ -96,7 +96,8 @@ def test_bryansk_repeated_claim_merges_across_updates(bryansk):
             "Russian state news agencies",
         ),
         (
-            "“The last red lines have been erased,” an ultranationalist commentator wrote on Telegram.",
+            "“The last red lines have been erased,” an ultranationalist commentator "
+            "wrote on Telegram.",
             "an ultranationalist commentator",
         ),
         (
@@ -201,7 +202,8 @@ def test_headline_is_not_a_claim_source():
             ["Mr. Putin met Gen. Gerasimov on Jan. 5.", "The Kremlin confirmed it."],
         ),
         (
-            "Aid arrived from the U.S. The Pentagon said 10 launchers were sent. U.S. Army trucks left.",
+            "Aid arrived from the U.S. The Pentagon said 10 launchers were sent. "
+            "U.S. Army trucks left.",
             [
                 "Aid arrived from the U.S.",
                 "The Pentagon said 10 launchers were sent.",
