@@ -160,7 +160,7 @@ class DigestConfig(_Model):
 
 
 class MatchingConfig(_Model):
-    embedder: str = "use-multilingual"
+    embedder: Literal["use-multilingual", "none"] = "use-multilingual"
     top_k: int = Field(default=3, ge=1, le=50)
 
 

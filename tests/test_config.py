@@ -33,6 +33,7 @@ def test_example_config_is_valid_and_documented():
         ('[digest]\ntimezone = "Mars/Olympus"', "digest.timezone: 'Mars/Olympus' is not an IANA"),
         ('[translation]\nbackend = "libre"', "translation: backend 'libre' needs url"),
         ('[translation]\nbackend = "babelfish"', "translation.backend"),
+        ('[matching]\nembedder = "word2vec"', "matching.embedder"),
         (
             '[alerts]\ndestinations = [{ type = "telegram", chat = -1001234567890 }]',
             "is the example value",
