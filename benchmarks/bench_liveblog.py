@@ -1,4 +1,4 @@
-"""Benchmark of the live-blog stage: `python -m monitors.liveblog.bench [--updates N]`.
+"""Benchmark of the live-blog stage: `python benchmarks/bench_liveblog.py [--updates N]`.
 
 Builds synthetic pages in every format (and hostile ones), then prints one line of
 key=value figures per measurement: parse time and throughput, claim extraction and
