@@ -55,10 +55,10 @@ class Figures:
     def line(self) -> str:
         """The key=value line DESIGN.md promises (read by scripts)."""
         return (
-            f"posts={self.posts} seconds={self.seconds:.1f} "
+            f"posts={self.posts} seconds={self.seconds:.2f} "
             f"posts/s={self.posts / self.seconds:.0f} p50_ms={self.p50_ms:.1f} "
             f"p99_ms={self.p99_ms:.1f} peak_rss_mb={self.peak_rss_mb:.0f} "
-            f"floor_s={self.floor_s:.1f} ratio={self.seconds / self.floor_s:.2f}"
+            f"floor_s={self.floor_s:.2f} ratio={self.seconds / self.floor_s:.2f}"
         )
 
 
