@@ -48,6 +48,22 @@ _WRAPPERS = (
 )
 
 
+def document_media(*attributes, mime_type: str = "application/x") -> types.MessageMediaDocument:
+    """A document attachment (video, voice, file...) as Telegram sends it."""
+    return types.MessageMediaDocument(
+        document=types.Document(
+            id=1,
+            access_hash=1,
+            file_reference=b"",
+            date=T0,
+            mime_type=mime_type,
+            size=1,
+            dc_id=2,
+            attributes=list(attributes),
+        )
+    )
+
+
 def flood_wait(seconds: int) -> ErrorFactory:
     return lambda request: errors.FloodWaitError(request=request, capture=seconds)
 

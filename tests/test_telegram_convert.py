@@ -8,7 +8,7 @@ from telethon.tl import functions, types
 
 from monitors.models import ForwardOrigin
 from monitors.telegram import album_post, to_post, to_posts
-from tests.fake_telegram import T0, FakeTelegramClient, flood_wait
+from tests.fake_telegram import T0, FakeTelegramClient, document_media, flood_wait
 
 CHANNEL = 1500000001
 
@@ -19,34 +19,24 @@ def message(message_id: int, text: str = "", **fields) -> types.Message:
     )
 
 
-def document(*attributes) -> types.MessageMediaDocument:
-    return types.MessageMediaDocument(
-        document=types.Document(
-            id=1,
-            access_hash=1,
-            file_reference=b"",
-            date=T0,
-            mime_type="application/x",
-            size=1,
-            dc_id=2,
-            attributes=list(attributes),
-        )
-    )
-
-
 @pytest.mark.parametrize(
     ("media", "kind"),
     [
         (types.MessageMediaPhoto(photo=types.PhotoEmpty(1)), ("photo",)),
-        (document(types.DocumentAttributeVideo(duration=1, w=1, h=1)), ("video_file",)),
-        (document(types.DocumentAttributeVideo(1, 1, 1, round_message=True)), ("video_message",)),
-        (document(types.DocumentAttributeAudio(duration=1, voice=True)), ("voice_message",)),
-        (document(types.DocumentAttributeAudio(duration=1)), ("audio_file",)),
+        (document_media(types.DocumentAttributeVideo(duration=1, w=1, h=1)), ("video_file",)),
         (
-            document(types.DocumentAttributeVideo(1, 1, 1), types.DocumentAttributeAnimated()),
+            document_media(types.DocumentAttributeVideo(1, 1, 1, round_message=True)),
+            ("video_message",),
+        ),
+        (document_media(types.DocumentAttributeAudio(duration=1, voice=True)), ("voice_message",)),
+        (document_media(types.DocumentAttributeAudio(duration=1)), ("audio_file",)),
+        (
+            document_media(
+                types.DocumentAttributeVideo(1, 1, 1), types.DocumentAttributeAnimated()
+            ),
             ("animation",),
         ),
-        (document(types.DocumentAttributeFilename("report.pdf")), ("document",)),
+        (document_media(types.DocumentAttributeFilename("report.pdf")), ("document",)),
         (types.MessageMediaGeo(types.GeoPointEmpty()), ("location",)),
         (types.MessageMediaWebPage(types.WebPageEmpty(1)), ()),
         (types.MessageMediaDice(1, "🎲"), ("other",)),

@@ -14,21 +14,18 @@ from telethon.tl import functions, types
 from bot.app import App
 from bot.config import parse_config
 from monitors.telegram import MonitorSettings, TelegramMonitor
-from tests.fake_telegram import T0, FakeChannels, FakeTelegramClient, flood_wait
+from tests.fake_telegram import (
+    T0,
+    FakeChannels,
+    FakeTelegramClient,
+    document_media,
+    flood_wait,
+)
 
 RDK, GOV, STRANGER = 1500000001, 1500000002, 1500000099
 PHOTO = types.MessageMediaPhoto(photo=types.PhotoEmpty(1))
-VIDEO = types.MessageMediaDocument(
-    document=types.Document(
-        id=2,
-        access_hash=2,
-        file_reference=b"",
-        date=T0,
-        mime_type="video/mp4",
-        size=10,
-        dc_id=2,
-        attributes=[types.DocumentAttributeVideo(duration=3, w=640, h=360)],
-    )
+VIDEO = document_media(
+    types.DocumentAttributeVideo(duration=3, w=640, h=360), mime_type="video/mp4"
 )
 CHANNELS = [{"id": "rdk_front"}, {"id": "gubernator_br"}]
 
