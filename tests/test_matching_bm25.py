@@ -55,3 +55,10 @@ def test_doc_idf_mass_follows_collection_changes(index):
 def test_unseen_query_terms_weigh_as_rare_terms(index):
     assert index.query_idf("festival") > index.query_idf("hostag") == index.idf("hostag")
     assert index.idf("festival") == 0.0
+
+
+def test_an_index_of_empty_documents_scores_nothing():
+    index = Bm25Index()
+    index.add([])
+    scores, shared = index.score(["bryansk"])
+    assert scores.tolist() == [0.0] and shared.tolist() == [0.0]

@@ -117,8 +117,8 @@ class Bm25Index:
         n = len(self)
         scores = np.zeros(n, dtype=np.float32)
         shared = np.zeros(n, dtype=np.float32)
-        if not self._live_docs:
-            return scores, shared
+        if not self._live_docs or not self._total_length:
+            return scores, shared  # nothing indexed has any term: nothing can score
         idf = self._idf()
         avgdl = self._total_length / self._live_docs
         norm = self.k1 * (1.0 - self.b) + (self.k1 * self.b / avgdl) * self._lengths.view()
