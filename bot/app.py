@@ -51,8 +51,10 @@ class App:
         pipeline: Pipeline,
         delivery: DeliveryWorker,
         translator: Translator | None,
+        directory: ChannelDirectory,
     ) -> None:
         self.config = config
+        self.directory = directory
         self.store = store
         self.matcher = matcher
         self.pipeline = pipeline
@@ -78,20 +80,21 @@ class App:
             matcher = Matcher(embedder, threshold=config.alerts.threshold)
             clusterer = Clusterer(window=timedelta(hours=config.dedup.window_hours))
             delivery = DeliveryWorker(store, sinks)
+            directory = ChannelDirectory(config)
             pipeline = Pipeline(
                 store,
                 (
-                    DetectLanguage(config.hints_for),
+                    DetectLanguage(directory.hints),
                     Embed(embedder),
                     Cluster(clusterer),
                     Translate(translator, _TranslationCache(store, translator)),
-                    MatchClaims(matcher, _alerting(config), config.matching.top_k),
+                    MatchClaims(matcher, directory.alerting, config.matching.top_k),
                 ),
                 destinations=delivery.destinations,
-                channel_info=_channel_info(config),
+                channel_info=directory.info,
                 hash_text=_hasher(config),
             )
-            app = cls(config, store, matcher, pipeline, delivery, translator)
+            app = cls(config, store, matcher, pipeline, delivery, translator, directory)
             await app.add_claims(claim.to_claim() for claim in config.claims)
             matcher.add_claims(await store.claims.list("open"))
             await _seed(store, clusterer, config)
@@ -105,6 +108,13 @@ class App:
         if self.translator is not None:
             self.translator.close()
         await self.store.close()
+
+    async def reconfigure(self, config: Config) -> None:
+        """Take a reloaded config: channel categories, hints and alert flags apply to the
+        next post, new inline claims are indexed. Storage, translator and sinks stay."""
+        self.config = config
+        self.directory.config = config
+        await self.add_claims(claim.to_claim() for claim in config.claims)
 
     async def add_claims(self, claims: Iterable[Claim]) -> list[Claim]:
         """Store claims and index the new or changed ones at once."""
@@ -174,25 +184,29 @@ def _hasher(config: Config) -> Callable[[str], str]:
     return lambda text: text_hash(text, target)
 
 
-def _alerting(config: Config) -> Callable[[int], bool]:
-    def alerting(channel_id: int) -> bool:
-        channel = config.channel(channel_id)
+class ChannelDirectory:
+    """What the config says about each channel, read at each post, so a reload (which
+    swaps `config`) reaches stages that were built before it."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def hints(self, channel_id: int) -> tuple[str, ...]:
+        return self.config.hints_for(channel_id)
+
+    def alerting(self, channel_id: int) -> bool:
+        channel = self.config.channel(channel_id)
         return channel.alert if channel else True
 
-    return alerting
-
-
-def _channel_info(config: Config):
-    def info(post: Post) -> tuple[int, str | None, str | None, str | None]:
-        channel = config.channel(post.channel_id) or config.channel(post.channel_username)
+    def info(self, post: Post) -> tuple[int, str | None, str | None, str | None]:
+        """(id, username, title, category) of a post's channel, for storage."""
+        channel = self.config.channel(post.channel_id) or self.config.channel(post.channel_username)
         return (
             post.channel_id,
             post.channel_username or (channel.username if channel else None),
             post.channel_title or (channel.name if channel else None),
             channel.category if channel else None,
         )
-
-    return info
 
 
 class _TranslationCache:

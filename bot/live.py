@@ -111,12 +111,14 @@ class LiveService:
         self.tasks.spawn(digest.run(), "digest catch-up")
 
     async def reload(self) -> None:
-        """Re-read the config file; only the channel list takes effect without a restart."""
+        """Re-read the config file: channels, their hints, categories and alert flags, and
+        inline claims take effect; storage, credentials and destinations need a restart."""
         try:
             config = load_config(self.config_path)
         except ConfigError as exc:
             log.error("config reload refused, keeping the old one: %s", exc)
             return
+        await self.app.reconfigure(config)
         log.info("config reloaded: %d channel(s)", len(config.channels))
         self.tasks.spawn(self.monitor.set_channels(config.channels), "reload channels")
 

@@ -99,11 +99,15 @@ async def test_the_service_backfills_follows_and_stops_cleanly(tmp_path, world):
 async def test_sighup_reload_adds_a_channel(tmp_path, world):
     service = await open_service(tmp_path, world)
     await service.start()
-    write_config(tmp_path, extra='[[channels]]\nid = "gubernator_br"\n')
+    extra = '[[channels]]\nid = "gubernator_br"\ncategory = "official"\nlanguages = ["uk"]\n'
+    write_config(tmp_path, extra=extra + '[[claims]]\nid = "new"\ntext = "A new claim"\n')
     await service.reload()
     await eventually(lambda: _followed(service, {RDK, GOV}))
-    await world.publish(GOV, "Новый канал читается")
+    await world.publish(GOV, "Новий канал читається")
     assert await stored_count(service) == 1
+    assert "new" in service.app.matcher
+    [row] = [r async for r in service.app.store.posts.export_rows()]
+    assert (row["category"], row["lang"]) == ("official", "uk")  # the new channel's settings
     await service.stop()
 
 
