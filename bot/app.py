@@ -81,18 +81,21 @@ class App:
             clusterer = Clusterer(window=timedelta(hours=config.dedup.window_hours))
             delivery = DeliveryWorker(store, sinks)
             directory = ChannelDirectory(config)
+            translate = Translate(translator, _TranslationCache(store, translator))
+            match = MatchClaims(matcher, directory.alerting, config.matching.top_k)
             pipeline = Pipeline(
                 store,
                 (
                     DetectLanguage(directory.hints),
                     Embed(embedder),
                     Cluster(clusterer),
-                    Translate(translator, _TranslationCache(store, translator)),
-                    MatchClaims(matcher, directory.alerting, config.matching.top_k),
+                    translate,
+                    match,
                 ),
                 destinations=delivery.destinations,
                 channel_info=directory.info,
                 hash_text=_hasher(config),
+                retry_stages=(translate, match),
             )
             app = cls(config, store, matcher, pipeline, delivery, translator, directory)
             await app.add_claims(claim.to_claim() for claim in config.claims)
@@ -130,6 +133,15 @@ class App:
         if result.alert_ids:
             self.delivery.wake.set()
         return result
+
+    async def retry_translations(self) -> int:
+        """Retry failed translations (a scheduled job); returns how many posts were tried."""
+        if self.translator is None:
+            return 0
+        result = await self.pipeline.retry_translations()
+        if result.alert_ids:
+            self.delivery.wake.set()
+        return len(result.items)
 
     async def replay(
         self, posts: Iterable[Post], *, progress: Callable[[int], None] | None = None

@@ -25,7 +25,7 @@ from bot.app import App
 from bot.config import Config, ConfigError, Secrets, TelegramConfig, load_config
 from bot.digest_send import DigestPublisher
 from bot.digest_send import configured_senders as configured_senders_for_digest
-from bot.schedule import DigestSchedule, make_scheduler
+from bot.schedule import DigestSchedule, add_interval_job, make_scheduler
 from bot.session import open_client
 from bot.sinks import ConsoleSink, JsonlSink, Sink
 from monitors.embedding import Embedder
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[TelegramConfig, Secrets], TelegramClient]
 FLUSH_ALERTS_S = 15.0  # how long shutdown waits for due alerts to go out
+TRANSLATION_RETRY_MINUTES = 10  # how often posts whose translation failed are retried
 
 
 class LiveService:
@@ -95,12 +96,20 @@ class LiveService:
         self.tasks.spawn(self.app.delivery.run(), "alert delivery")
         self.tasks.spawn(self.monitor.run_reconcile(), "reconcile")
         self.tasks.spawn(self._keep_connected(), "connection watchdog")
-        self._start_digest()
+        self._start_schedule()
         log.info("following %d configured channel(s)", len(self.app.config.channels))
 
-    def _start_digest(self) -> None:
-        """The daily digest job, plus the start-up catch-up for a day missed while down."""
+    def _start_schedule(self) -> None:
+        """The scheduled jobs: failed translations retried, and the daily digest with
+        its start-up catch-up for a day missed while the service was down."""
         config = self.app.config
+        if self.app.translator is not None:
+            add_interval_job(
+                self.scheduler,
+                self.app.retry_translations,
+                minutes=TRANSLATION_RETRY_MINUTES,
+                job_id="translation retry",
+            )
         # No sender shows images yet: the chart is drawn once the Telegram sender exists.
         publisher = DigestPublisher(
             self.app.store, config, configured_senders_for_digest(config), chart=False

@@ -40,12 +40,45 @@ class Pipeline:
         destinations: Sequence[str],
         channel_info: ChannelInfo,
         hash_text: Callable[[str], str],
+        retry_stages: Sequence[Stage] = (),
     ) -> None:
         self._store = store
         self._stages = tuple(stages)
         self._destinations = tuple(destinations)
         self._channel_info = channel_info
         self._hash = hash_text
+        self._retry_stages = tuple(retry_stages)  # what runs again on a late translation
+
+    async def retry_translations(self, limit: int = 200) -> BatchResult:
+        """Translate stored posts whose translation failed, and match them again with it.
+
+        A match that now reaches the alert level raises an alert unless its story has one
+        for that claim already; scores of earlier matches are updated."""
+        result = BatchResult()
+        pending = await self._store.posts.pending_translation(limit)
+        if not pending:
+            return result
+        items = [
+            Item(post, digest, previous_cluster=post.cluster_id) for _, digest, post in pending
+        ]
+        for stage in self._retry_stages:
+            await stage(items)
+        pairs = [(post_id, item) for (post_id, _, _), item in zip(pending, items, strict=True)]
+        now = now_db()
+        async with self._store.transaction():
+            await self._store.posts.set_translations(
+                [
+                    (post_id, item.post.translation, item.translation_state)
+                    for post_id, item in pairs
+                ]
+            )
+            for post_id, item in pairs:
+                if item.matches:
+                    result.alert_ids += await self._store.alerts.record(
+                        post_id, item.post.cluster_id or "", item.matches, self._destinations, now
+                    )
+        result.items = items
+        return result
 
     def wrap_stages(self, wrap: Callable[[Stage], Stage]) -> None:
         """Replace each stage by `wrap(stage)`: how `claimwatch bench` times them."""

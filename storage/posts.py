@@ -165,6 +165,22 @@ class Posts:
             found.update((row["cluster_id"], row["translation"]) for row in rows)
         return found
 
+    async def pending_translation(self, limit: int) -> list[tuple[int, str, Post]]:
+        """(row id, text hash, post) of the oldest posts whose translation failed."""
+        rows = await self._db.fetch_all(
+            f"""{_SELECT_POST} WHERE p.translation_state = 'pending' AND p.deleted_at IS NULL
+                ORDER BY p.date, p.id LIMIT ?""",
+            (limit,),
+        )
+        return [(row["id"], row["text_hash"], _post_from_row(row)) for row in rows]
+
+    async def set_translations(self, rows: Sequence[tuple[int, str | None, str]]) -> None:
+        """Rows of (post row id, translation, translation state)."""
+        await self._db.execute_many(
+            "UPDATE posts SET translation = ?, translation_state = ? WHERE id = ?",
+            [(text, state, post_id) for post_id, text, state in rows],
+        )
+
     async def newest_date(self) -> datetime | None:
         return from_db(await self._db.scalar("SELECT max(date) FROM posts"))
 

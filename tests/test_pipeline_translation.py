@@ -99,3 +99,31 @@ def test_a_dead_translator_delays_translation_but_not_storage(tmp_path, exports)
         rows = asyncio.run(replay(tmp_path, server.url, exports))
     assert len(rows) == 5
     assert all(row["translation"] is None for row in rows)
+
+
+def test_failed_translations_are_retried_later_once_per_story(tmp_path, exports):
+    with LibreTranslateServer() as server:
+        server.script(*[Reply(status=500)] * 50)
+        asyncio.run(replay(tmp_path, server.url, exports))
+
+    async def retry(url):
+        app = await App.open(config(url), db_path=tmp_path / "cw.db", embedder=None)
+        try:
+            result = await app.pipeline.retry_translations()
+            again = await app.retry_translations()  # nothing is pending any more
+            rows = [row async for row in app.store.posts.export_rows()]
+        finally:
+            await app.close()
+        return result.items, again, rows
+
+    with LibreTranslateServer() as server:
+        items, again, rows = asyncio.run(retry(server.url))
+        asked = sorted(seen.q for seen in server.requests)
+    assert (len(items), again) == (4, 0)  # the English post was never pending
+    assert {item.translation_state for item in items} == {"done"}
+    assert asked == sorted([STORY, "Доброе утро, Брянск!"])
+    by_key = {(r["channel_id"], r["message_id"]): r for r in rows}
+    for key in [(2000000001, 1), (2000000002, 7), (2000000002, 8)]:
+        assert by_key[key]["translation"] == STORY.upper()
+    rematched = {item.post.message_id for item in items if item.matches}
+    assert {1, 7, 8} <= rematched  # the story's posts were ranked again, with the translation
