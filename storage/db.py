@@ -12,7 +12,7 @@ import asyncio
 import contextvars
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,17 @@ log = logging.getLogger(__name__)
 _in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "claimwatch_in_transaction", default=False
 )
+
+
+# SQLite's default limit on host parameters is 32766; IN lists stay far below it.
+IN_LIST_CHUNK = 500
+
+
+def in_chunks(values: Sequence[Any]) -> Iterator[tuple[list[Any], str]]:
+    """Slices of `values` short enough for one `IN (...)`, each with its placeholders."""
+    for start in range(0, len(values), IN_LIST_CHUNK):
+        chunk = list(values[start : start + IN_LIST_CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
 
 
 class StorageError(Exception):

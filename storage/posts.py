@@ -14,10 +14,7 @@ from datetime import datetime
 
 from monitors.models import ForwardOrigin, Post
 from storage.dates import from_db, to_db
-from storage.db import Database
-
-# SQLite's default limit on host parameters is 32766; stay far below it.
-_CHUNK = 500
+from storage.db import Database, in_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +61,7 @@ class Posts:
             by_channel[channel_id].append(message_id)
         found: dict[tuple[int, int], StoredPost] = {}
         for channel_id, message_ids in by_channel.items():
-            for start in range(0, len(message_ids), _CHUNK):
-                chunk = message_ids[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in in_chunks(message_ids):
                 rows = await self._db.fetch_all(
                     f"""SELECT id, message_id, text_hash, version, cluster_id, lang,
                                translation, deleted_at
@@ -154,9 +149,7 @@ class Posts:
         """A translation already made for each story, so its reposts need no new one."""
         ids = list(set(cluster_ids))
         found: dict[str, str] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(ids):
             rows = await self._db.fetch_all(
                 f"""SELECT cluster_id, translation FROM posts WHERE cluster_id IN ({marks})
                     AND translation IS NOT NULL GROUP BY cluster_id""",

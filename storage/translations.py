@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from storage.dates import now_db
-from storage.db import Database
+from storage.db import Database, in_chunks
 
 
 class Translations:
@@ -15,9 +15,7 @@ class Translations:
     async def get_many(self, hashes: Iterable[str]) -> dict[str, str]:
         keys = list(set(hashes))
         found: dict[str, str] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(keys):
             rows = await self._db.fetch_all(
                 f"SELECT text_hash, text FROM translations WHERE text_hash IN ({marks})", chunk
             )
