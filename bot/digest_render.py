@@ -1,25 +1,23 @@
 """The digest as plain text, Telegram HTML and JSON.
 
 Text and HTML come from one layout (`_lines`) written against a tiny style: the plain
-style folds untrusted text to printable characters, the HTML style also escapes it, and
-links are only ever built here (t.me message links, and live-blog URLs when http(s)).
+style folds untrusted text to printable characters, the HTML style escapes it and builds
+links with bot.telegram_html (t.me message links, and live-blog URLs when http(s)).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
-import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from bot import telegram_html as tg
 from bot.digest import ClaimReport, Digest, Source
 
 TOP_CHANNELS = 10
 MAX_SOURCES = 3  # refuting posts named per claim; the JSON has them all
-TELEGRAM_LIMIT = 4096
 
 
 class _Style(Protocol):
@@ -46,14 +44,16 @@ class _Plain:
 
 
 class _Html:
+    """Each line stays one line: untrusted line breaks become spaces."""
+
     def text(self, raw: str) -> str:
-        return html.escape(_printable(raw), quote=False)
+        return tg.escape(tg.one_line(raw))
 
     def bold(self, raw: str) -> str:
-        return f"<b>{self.text(raw)}</b>"
+        return tg.bold(tg.one_line(raw))
 
     def link(self, raw: str, url: str) -> str:
-        return f'<a href="{html.escape(url, quote=True)}">{self.text(raw)}</a>'
+        return tg.link(tg.one_line(raw), url)
 
     aside_link = link
 
@@ -64,7 +64,7 @@ def render_text(digest: Digest) -> str:
 
 def render_html(digest: Digest) -> list[str]:
     """Telegram HTML messages, each under the message limit."""
-    return split_message("\n".join(_lines(digest, _Html())))
+    return tg.split_message("\n".join(_lines(digest, _Html())))
 
 
 def render_json(digest: Digest, indent: int | None = 1) -> str:
@@ -155,7 +155,7 @@ def _claim(digest: Digest, claim: ClaimReport, s: _Style) -> Iterator[str]:
 
 
 def _claim_title(claim: ClaimReport, s: _Style) -> str:
-    if claim.url and claim.url.startswith(("https://", "http://")):
+    if tg.is_web_url(claim.url):
         return s.aside_link(claim.title, claim.url)
     return s.text(claim.title)
 
@@ -198,9 +198,7 @@ def _lead(claim: ClaimReport) -> str:
     lead = claim.lead
     if lead is None:
         return ""
-    minutes = round(abs(lead) / timedelta(minutes=1))
-    span = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-    return f", {span} {'before' if lead >= timedelta(0) else 'after'} the live blog"
+    return f", {tg.duration(lead)} {'before' if lead >= timedelta(0) else 'after'} the live blog"
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -211,75 +209,3 @@ def _printable(raw: str) -> str:
     """Fold whitespace and drop control characters: channel text must not break lines
     of the layout or drive a terminal."""
     return "".join(ch if ch.isprintable() else " " for ch in raw)
-
-
-# A tag, an entity, or one character: the units a message may be cut between.
-_ATOM = re.compile(r"<[^<>]*>|&#?\w+;|.", re.S)
-_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)")
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_message(html_text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Cut Telegram HTML into messages of at most `limit` UTF-16 code units.
-
-    Cuts fall after the last newline that fits (after the last space when one line is
-    longer than a message), never inside a tag or entity; tags open at a cut are closed
-    at the end of one piece and reopened at the start of the next. The raw HTML length
-    bounds the parsed text length, so every piece is safe to send.
-    """
-    atoms = _ATOM.findall(html_text)
-    pieces: list[str] = []
-    stack: list[tuple[str, str]] = []  # (tag name, opening tag) open at the piece start
-    start = 0
-    while start < len(atoms):
-        end, after = _fit(atoms, start, stack, limit)
-        body = "".join(atoms[start:end]).strip("\n")
-        if body.strip():
-            opening = "".join(tag for _, tag in stack)
-            closing = "".join(f"</{name}>" for name, _ in reversed(after))
-            pieces.append(opening + body + closing)
-        start, stack = end, after
-    return pieces
-
-
-def _fit(
-    atoms: list[str], start: int, stack: list[tuple[str, str]], limit: int
-) -> tuple[int, list[tuple[str, str]]]:
-    """How far from `start` one piece goes: (end index, tags open there)."""
-    open_now = list(stack)
-    size = sum(utf16_len(tag) for _, tag in open_now)
-    line_end = word_end = None  # the last cuts after a newline / after a space
-    for index in range(start, len(atoms)):
-        atom = atoms[index]
-        after = _track(open_now, atom)
-        closing = sum(len(name) + 3 for name, _ in after)
-        if size + utf16_len(atom) + closing > limit:
-            if best := line_end or word_end:
-                return best
-            if index == start:
-                raise ValueError(f"limit {limit} is too small for {atom[:40]!r}")
-            return index, open_now
-        size += utf16_len(atom)
-        open_now = after
-        if atom == "\n":
-            line_end = (index + 1, open_now)
-        elif atom == " ":
-            word_end = (index + 1, open_now)
-    return len(atoms), open_now
-
-
-def _track(stack: list[tuple[str, str]], atom: str) -> list[tuple[str, str]]:
-    """The open-tag stack after `atom`."""
-    tag = _TAG.match(atom)
-    if tag is None or atom.endswith("/>"):
-        return stack
-    closing, name = tag.group(1), tag.group(2).lower()
-    if not closing:
-        return [*stack, (name, atom)]
-    for depth in range(len(stack) - 1, -1, -1):
-        if stack[depth][0] == name:
-            return stack[:depth]
-    return stack

@@ -14,8 +14,9 @@ from bot.cli import cli
 from bot.config import parse_config
 from bot.digest import build_digest
 from bot.digest_chart import render_chart
-from bot.digest_render import render_html, render_json, render_text, split_message, utf16_len
+from bot.digest_render import render_html, render_json, render_text
 from bot.digest_send import ConsoleDigestSender, DigestPublisher
+from bot.telegram_html import split_message, utf16_len
 from monitors.models import Claim, Match, Post
 
 DAY = date(2026, 3, 10)  # Kyiv is UTC+2 that day
@@ -169,7 +170,7 @@ def test_split_keeps_every_piece_under_the_limit_and_parseable():
     whole = "<b>Digest</b>\n" + "\n".join(line.format(n) for n in range(400))
     pieces = split_message(whole, limit=500)
     assert len(pieces) > 10
-    assert all(utf16_len(piece) <= 500 for piece in pieces)
+    assert all(utf16_len(telethon_html.parse(piece)[0]) <= 500 for piece in pieces)
     texts = [telethon_html.parse(piece)[0] for piece in pieces]
     assert "\n".join(texts) == telethon_html.parse(whole)[0]
     assert all(piece.count("<a ") == piece.count("</a>") for piece in pieces)
@@ -178,7 +179,7 @@ def test_split_keeps_every_piece_under_the_limit_and_parseable():
 def test_split_cuts_an_overlong_line_between_tags_and_reopens_them():
     whole = "<b>" + "слово &amp; " * 200 + "</b>"
     pieces = split_message(whole, limit=300)
-    assert all(utf16_len(piece) <= 300 for piece in pieces)
+    assert all(utf16_len(telethon_html.parse(piece)[0]) <= 300 for piece in pieces)
     assert all(piece.startswith("<b>") and piece.endswith("</b>") for piece in pieces)
     words = " ".join(telethon_html.parse(piece)[0] for piece in pieces).split()
     assert words == telethon_html.parse(whole)[0].split()
