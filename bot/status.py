@@ -13,6 +13,15 @@ from typing import IO
 from storage import Store
 from storage.health import SERVICE, ChannelHealth, HealthCounter
 
+_TRANSLATION_COUNTERS = (
+    "requests",
+    "retries",
+    "failures",
+    "chars_sent",
+    "cache_hits",
+    "cluster_hits",
+)
+
 
 async def show_status(db: Path, out: IO[str], *, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
@@ -32,6 +41,9 @@ async def show_status(db: Path, out: IO[str], *, now: datetime | None = None) ->
         out.write("service:\n")
         for counter in service:
             out.write(_counter_line(counter, now) + "\n")
+    translation = _translation_line({c.name: c.count for c in service})
+    if translation:
+        out.write(translation + "\n")
 
 
 def _channel_line(channel: ChannelHealth, now: datetime, errors: int) -> str:
@@ -51,6 +63,19 @@ def _counter_line(counter: HealthCounter, now: datetime) -> str:
     when = _ago(counter.last_at, now) if counter.last_at else "-"
     detail = f"  ({counter.detail})" if counter.detail else ""
     return f"  {counter.name:<18} {counter.count:>7}  last {when}{detail}"
+
+
+def _translation_line(service: dict[str, int]) -> str | None:
+    """What translation cost in one line: requests and characters sent, texts that failed,
+    texts the cache (same text, or the story's earlier translation) spared a request."""
+    counts = {name: service.get(f"translate_{name}", 0) for name in _TRANSLATION_COUNTERS}
+    if not any(counts.values()):
+        return None
+    return (
+        f"translation: {counts['requests']} requests ({counts['retries']} retries), "
+        f"{counts['chars_sent']} chars sent, {counts['failures']} texts failed, "
+        f"{counts['cache_hits']} cache hits, {counts['cluster_hits']} story reuses"
+    )
 
 
 def _errors_by_channel(counters: list[HealthCounter]) -> dict[int, int]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -98,14 +98,31 @@ class TranslationCache(Protocol):
     async def remember(self, rows: Sequence[tuple[str, str, str]]) -> None: ...
 
 
+class ServiceCounters(Protocol):
+    """Where the stage's counters go for `claimwatch status` (the health table, in the app)."""
+
+    async def add_service(self, counts: Mapping[str, int]) -> None: ...
+
+
 class Translate:
     """Translate each story once: cache hits and the story's earlier translation first,
     then the translator for what is left. A failure leaves the post 'pending' for a
-    later retry; it never holds up storage or matching."""
+    later retry; it never holds up storage or matching.
 
-    def __init__(self, translator: Translator | None, cache: TranslationCache) -> None:
+    After each batch the counters that moved (requests, failures, retries and characters
+    sent, from the translator; cache and story hits, from here) are added to `counters`
+    under `translate_*` names."""
+
+    def __init__(
+        self,
+        translator: Translator | None,
+        cache: TranslationCache,
+        counters: ServiceCounters | None = None,
+    ) -> None:
         self._translator = translator
         self._cache = cache
+        self._counters = counters
+        self._reported = asdict(translator.stats) if translator else {}
 
     async def __call__(self, items: list[Item]) -> None:
         if self._translator is None:
@@ -126,15 +143,30 @@ class Translate:
             [item.post.cluster_id for item in wanted if not item.is_head and not item.is_edit]
         )
         todo: dict[str, list[Item]] = defaultdict(list)
+        hits = {"cache_hits": 0, "cluster_hits": 0}
         for item in wanted:
             found = known.get(item.text_hash)
-            if found is None and not item.is_edit:
+            if found is not None:
+                hits["cache_hits"] += 1
+            elif not item.is_edit:
                 found = known_by_cluster.get(item.post.cluster_id or "")
+                hits["cluster_hits"] += found is not None
             if found is not None:
                 item.post.translation, item.translation_state = found, "done"
             else:
                 todo[item.post.cluster_id or item.text_hash].append(item)
         await self._translate_heads(todo)
+        await self._report(hits)
+
+    async def _report(self, hits: dict[str, int]) -> None:
+        """Add what moved since the last report; the snapshot moves first, so batches that
+        overlap (the retry job and the live pipeline) never count a request twice."""
+        stats = asdict(self._translator.stats)  # type: ignore[union-attr]
+        moved = {name: stats[name] - self._reported.get(name, 0) for name in stats} | hits
+        self._reported = stats
+        counts = {f"translate_{name}": n for name, n in moved.items() if n}
+        if counts and self._counters is not None:
+            await self._counters.add_service(counts)
 
     async def _translate_heads(self, todo: dict[str, list[Item]]) -> None:
         fresh: list[tuple[str, str, str]] = []  # (text hash, source language, translation)

@@ -131,9 +131,12 @@ class Translator:
         return Translation(None, error.reason, chars)
 
     async def _request(self, text: str, source: str) -> str:
+        try:
+            future = self._pool.submit(self._clients.translate, source, text)
+        except RuntimeError:  # closed: a job still running while the service shuts down
+            raise BackendError("translator closed", retryable=False) from None
         self.stats.requests += 1
         self.stats.chars_sent += len(text)
-        future = self._pool.submit(self._clients.translate, source, text)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.timeout_s)
         except TimeoutError:

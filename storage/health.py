@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.dates import from_db
+from storage.dates import from_db, now_db
 from storage.db import Database
 
 SERVICE = 0  # channel_id of counters about the service as a whole
@@ -50,6 +50,11 @@ class Health:
                  detail = coalesce(excluded.detail, health.detail)""",
             [(cid, name, n, now, detail) for (cid, name), (n, detail) in deltas.items()],
         )
+
+    async def add_service(self, counts: Mapping[str, int]) -> None:
+        """Add counts to service-wide counters, in a transaction of their own (or the caller's)."""
+        async with self._db.transaction():
+            await self.add({(SERVICE, name): (n, None) for name, n in counts.items()}, now_db())
 
     async def counters(self) -> list[HealthCounter]:
         rows = await self._db.fetch_all("SELECT * FROM health ORDER BY channel_id, name")
