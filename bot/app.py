@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
+from bot.alert_policy import AlertPolicy
 from bot.config import Config, Secrets
 from bot.delivery import DeliveryWorker
 from bot.sinks import Sink
@@ -52,9 +54,11 @@ class App:
         delivery: DeliveryWorker,
         translator: Translator | None,
         directory: ChannelDirectory,
+        policy: AlertPolicy,
     ) -> None:
         self.config = config
         self.directory = directory
+        self.policy = policy
         self.store = store
         self.matcher = matcher
         self.pipeline = pipeline
@@ -79,9 +83,12 @@ class App:
             translator = _translator(config, secrets or Secrets.from_env({}))
             matcher = Matcher(embedder, threshold=config.alerts.threshold)
             clusterer = Clusterer(window=timedelta(hours=config.dedup.window_hours))
-            delivery = DeliveryWorker(store, sinks)
+            policy = AlertPolicy(store, config)
+            delivery = DeliveryWorker(store, sinks, policy=policy)
             directory = ChannelDirectory(config)
-            translate = Translate(translator, _TranslationCache(store, translator))
+            translate = Translate(
+                translator, _TranslationCache(store, translator), counters=store.health
+            )
             match = MatchClaims(matcher, directory.alerting, config.matching.top_k)
             pipeline = Pipeline(
                 store,
@@ -97,7 +104,7 @@ class App:
                 hash_text=_hasher(config),
                 retry_stages=(translate, match),
             )
-            app = cls(config, store, matcher, pipeline, delivery, translator, directory)
+            app = cls(config, store, matcher, pipeline, delivery, translator, directory, policy)
             await app.add_claims(claim.to_claim() for claim in config.claims)
             matcher.add_claims(await store.claims.list("open"))
             await _seed(store, clusterer, config)
@@ -113,10 +120,12 @@ class App:
         await self.store.close()
 
     async def reconfigure(self, config: Config) -> None:
-        """Take a reloaded config: channel categories, hints and alert flags apply to the
-        next post, new inline claims are indexed. Storage, translator and sinks stay."""
+        """Take a reloaded config: channel categories, hints and alert flags, quiet hours
+        and cool-down apply to the next post, new inline claims are indexed. Storage,
+        translator and sinks stay."""
         self.config = config
         self.directory.config = config
+        self.policy.config = config
         await self.add_claims(claim.to_claim() for claim in config.claims)
 
     async def add_claims(self, claims: Iterable[Claim]) -> list[Claim]:
@@ -128,9 +137,22 @@ class App:
         self.matcher.add_claims([claim for claim in changed if claim.status == "open"])
         return changed
 
+    async def set_claim_status(self, claim_id: str, status: Literal["open", "closed"]) -> bool:
+        """Close or reopen a claim: stored with its history, and (un)indexed at once.
+        False if there is no such claim."""
+        claim = await self.store.claims.get(claim_id)
+        if claim is None:
+            return False
+        async with self.store.transaction():
+            await self.store.claims.set_status(claim_id, status)
+        self.matcher.remove_claim(claim_id)
+        if status == "open":
+            self.matcher.add_claims([replace(claim, status="open")])
+        return True
+
     async def process(self, posts: Sequence[Post]) -> BatchResult:
         result = await self.pipeline.process(posts)
-        if result.alert_ids:
+        if result.items:  # new alerts, or sent ones whose story changed
             self.delivery.wake.set()
         return result
 

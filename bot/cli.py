@@ -279,6 +279,25 @@ def _with_store(db: Path | None, config_path: Path | None, body):
         raise CLIError(str(exc)) from None
 
 
+def _with_app(db: Path | None, config_path: Path | None, body):
+    """Run `body(app)`: claims that are added get indexed and retro-matched at once."""
+    from bot.app import App
+
+    config = read_config(config_path)
+
+    async def go():
+        app = await App.open(config, db_path=db)
+        try:
+            return await body(app)
+        finally:
+            await app.close()
+
+    try:
+        return run_async(go())
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
 @claims.command("list")
 @DB
 @CONFIG
@@ -302,7 +321,7 @@ def claims_add(text, db, config_path) -> None:
     """Add a claim in your own words; prints its id."""
     from bot.claims_cmd import add_text
 
-    claim = _with_store(db, config_path, lambda store: add_text(store, " ".join(text)))
+    claim = _with_app(db, config_path, lambda app: add_text(app, " ".join(text)))
     click.echo(claim.id)
 
 
@@ -325,7 +344,7 @@ def claims_import(file, db, config_path) -> None:
     """Add claims from a JSON-lines FILE ({"id","text","title"?,"source"?,"published"?})."""
     from bot.claims_cmd import import_file
 
-    changed = _with_store(db, config_path, lambda store: import_file(store, file))
+    changed = _with_app(db, config_path, lambda app: import_file(app, file))
     click.echo(f"{len(changed)} claim(s) added or updated")
 
 

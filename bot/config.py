@@ -123,11 +123,36 @@ class DestinationConfig(_Model):
         return self
 
 
+class QuietHours(_Model):
+    """Local times (the digest's time zone) between which alerts wait for the digest."""
+
+    start: dt.time
+    end: dt.time
+
+    @model_validator(mode="after")
+    def _check_span(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("start and end are equal: leave quiet_hours out instead")
+        return self
+
+    def covers(self, moment: dt.time) -> bool:
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end  # spans midnight
+
+
 class AlertsConfig(_Model):
     threshold: float | None = Field(default=None, ge=0, le=1)
     destinations: tuple[DestinationConfig, ...] = (DestinationConfig(type="console"),)
     cooldown_minutes: float = Field(default=0, ge=0)
     link_previews: bool = False
+    via: Literal["bot", "user"] = "bot"
+    quiet_hours: QuietHours | None = None
+    analysts: tuple[int, ...] = ()
+
+    @property
+    def chats(self) -> tuple[int | str, ...]:
+        return tuple(d.chat for d in self.destinations if d.type == "telegram" and d.chat)
 
 
 class TranslationConfig(_Model):

@@ -3,6 +3,10 @@
 A delivery is marked sent only after the sink returned, in its own transaction. If the
 process dies after a sink accepted an alert but before that commit, the alert is sent
 again on restart: the only window in which an analyst can see an alert twice.
+
+Before sending, the policy may hold an alert back (muted channel, quiet hours,
+cool-down). After sending, sinks that can edit re-render alerts whose story changed,
+at most once per `EDIT_GAP_S` each; edits are best effort and never block new alerts.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.sinks import DeliveryError, OutputClosed, Sink
-from storage import Store
+from bot.alert_policy import AlertPolicy
+from bot.sinks import DeliveryError, Editable, OutputClosed, Sink
+from storage import Alert, Store
 from storage.dates import now_db, to_db
 
 log = logging.getLogger(__name__)
+
+EDIT_GAP_S = 60.0  # a viral story is re-rendered at most once a minute per chat
 
 
 class DeliveryWorker:
@@ -27,12 +34,14 @@ class DeliveryWorker:
         store: Store,
         sinks: Sequence[Sink],
         *,
+        policy: AlertPolicy | None = None,
         max_attempts: int = 10,
         base_delay_s: float = 5.0,
         max_delay_s: float = 3600.0,
     ) -> None:
         self._store = store
         self._sinks = tuple(sinks)
+        self._policy = policy
         self._max_attempts = max_attempts
         self._base = base_delay_s
         self._max = max_delay_s
@@ -42,20 +51,35 @@ class DeliveryWorker:
     def destinations(self) -> tuple[str, ...]:
         return tuple(sink.name for sink in self._sinks)
 
+    @property
+    def editable(self) -> tuple[str, ...]:
+        """Destinations whose sent alerts are kept up to date."""
+        return tuple(sink.name for sink in self._sinks if isinstance(sink, Editable))
+
     async def deliver_due(self) -> int:
-        """One pass over every sink's due deliveries; returns how many were sent."""
-        sent = 0
+        """One pass over every sink's due deliveries, then the due edits; returns how
+        many alerts were sent or held."""
+        done = 0
         for sink in self._sinks:
             while due := await self._store.alerts.due(sink.name, now_db()):
                 progressed = 0
                 for alert in await self._store.alerts.load(due):
                     progressed += await self._deliver(sink, alert)
-                sent += progressed
+                done += progressed
                 if progressed < len(due):
                     break  # the rest waits for its retry time
-        return sent
+        for sink in self._sinks:
+            if isinstance(sink, Editable):
+                await self._edit_due(sink, sink.name)
+        return done
 
-    async def _deliver(self, sink: Sink, alert) -> int:
+    async def _deliver(self, sink: Sink, alert: Alert) -> int:
+        reason = await self._policy.hold_reason(alert, sink.name) if self._policy else None
+        if reason is not None:
+            log.info("alert %d held back from %s: %s", alert.id, sink.name, reason)
+            async with self._store.transaction():
+                await self._store.alerts.hold(alert.id, sink.name, reason)
+            return 1
         try:
             ref = await sink.send(alert)
         except OutputClosed:
@@ -93,6 +117,32 @@ class DeliveryWorker:
         )
         async with self._store.transaction():
             await self._store.alerts.mark_retry(alert_id, destination, error, retry_at)
+
+    async def _edit_due(self, sink: Editable, destination: str) -> None:
+        now = datetime.now(UTC)
+        edits = await self._store.alerts.edits_due(
+            destination, to_db(now), to_db(now - timedelta(seconds=EDIT_GAP_S))
+        )
+        alerts = {
+            alert.id: alert
+            for alert in await self._store.alerts.load([edit.alert_id for edit in edits])
+        }
+        for edit in edits:
+            try:
+                await sink.edit(alerts[edit.alert_id], edit.message_ref)
+            except OutputClosed:
+                raise
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    log.info("edit of alert %d at %s deferred: %s", edit.alert_id, destination, exc)
+                    return  # flood wait or network: the next pass tries again
+                log.warning("edit of alert %d at %s given up: %s", edit.alert_id, destination, exc)
+            except Exception:
+                log.exception(
+                    "edit of alert %d at %s failed; not retried", edit.alert_id, destination
+                )
+            async with self._store.transaction():
+                await self._store.alerts.mark_edited(edit, destination, now_db())
 
     def _backoff(self, attempts: int) -> float:
         return min(self._max, self._base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)

@@ -13,7 +13,8 @@ from bot.config import Config
 from bot.digest import Digest
 from bot.digest_chart import render_chart
 from bot.digest_render import render_html, render_json, render_text
-from bot.digest_send import DigestPublisher, configured_senders
+from bot.digest_send import DigestPublisher
+from bot.outputs import build_outputs
 from storage import Store
 
 
@@ -42,7 +43,9 @@ async def digest_command(
     day = day or yesterday(config.digest.timezone)
     store = await Store.open(db or config.storage.path)
     try:
-        publisher = DigestPublisher(store, config, configured_senders(config) if send else ())
+        publisher = DigestPublisher(
+            store, config, build_outputs(config).digest_senders if send else ()
+        )
         digest = await publisher.build(day)
         if out is not None:
             chart = await asyncio.to_thread(write_chart, digest, out)

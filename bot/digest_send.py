@@ -65,19 +65,6 @@ class JsonlDigestSender:
         return None
 
 
-def configured_senders(config: Config) -> list[DigestSender]:
-    """Senders for the alert destinations; Telegram chats are not wired yet."""
-    senders: list[DigestSender] = []
-    for destination in config.alerts.destinations:
-        if destination.type == "console":
-            senders.append(ConsoleDigestSender())
-        elif destination.type == "jsonl":
-            senders.append(JsonlDigestSender(Path(destination.path)))  # type: ignore[arg-type]
-        else:
-            log.warning("digests to a telegram chat are not wired yet; skipped")
-    return senders
-
-
 class DigestPublisher:
     """Builds a day's digest and sends it to every sender, once per day."""
 

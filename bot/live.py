@@ -22,13 +22,17 @@ from typing import Any
 from telethon import TelegramClient
 
 from bot.app import App
-from bot.config import Config, ConfigError, Secrets, TelegramConfig, load_config
+from bot.chat import AnalystChat
+from bot.chat_commands import Commands
+from bot.config import ConfigError, Secrets, TelegramConfig, load_config
 from bot.digest_send import DigestPublisher
-from bot.digest_send import configured_senders as configured_senders_for_digest
+from bot.liveblog_poll import LiveBlogPoller
+from bot.outputs import Outputs, build_outputs
 from bot.schedule import DigestSchedule, add_interval_job, make_scheduler
-from bot.session import open_client
-from bot.sinks import ConsoleSink, JsonlSink, Sink
+from bot.session import open_bot_client, open_client
+from bot.sinks import Sink
 from monitors.embedding import Embedder
+from monitors.liveblog import LiveBlogFetcher
 from monitors.telegram import MonitorSettings, Retry, SessionExpired, TelegramMonitor
 from monitors.telegram.guard import Tasks
 from monitors.telegram.history import Progress
@@ -42,12 +46,27 @@ TRANSLATION_RETRY_MINUTES = 10  # how often posts whose translation failed are r
 
 class LiveService:
     def __init__(
-        self, config_path: Path, app: App, client: TelegramClient, monitor: TelegramMonitor
+        self,
+        config_path: Path,
+        app: App,
+        client: TelegramClient,
+        monitor: TelegramMonitor,
+        outputs: Outputs,
+        chat_client: TelegramClient | None,
+        secrets: Secrets,
     ) -> None:
         self.config_path = config_path
         self.app = app
         self.client = client
         self.monitor = monitor
+        self.outputs = outputs
+        self.chat_client = chat_client  # posts alerts: the bot, or `client` itself
+        self._secrets = secrets
+        self.chat = (
+            AnalystChat(app, chat_client, Commands(app), on_change=app.delivery.wake.set)
+            if chat_client is not None
+            else None
+        )
         self.stopping = asyncio.Event()
         self.fatal: BaseException | None = None
         self.tasks = Tasks(monitor.counters, on_fatal=self._on_fatal)
@@ -63,21 +82,26 @@ class LiveService:
         db: Path | None = None,
         env: dict[str, str] | None = None,
         client_factory: ClientFactory = open_client,
+        bot_factory: ClientFactory = open_bot_client,
         sinks: Sequence[Sink] | None = None,
         embedder: Embedder | str | None = "config",
         progress: Progress | None = None,
         monitor_overrides: Mapping[str, Any] | None = None,
     ) -> LiveService:
-        """Build everything; `monitor_overrides` tunes MonitorSettings (tests: no spacing)."""
+        """Build everything; `sinks` replaces the configured alert sinks (tests), and
+        `monitor_overrides` tunes MonitorSettings (tests: no spacing)."""
         config = load_config(config_path)
         secrets = Secrets.from_env(env)
         client = client_factory(config.telegram, secrets)
+        chat_client = None
+        if config.alerts.chats:
+            bot = config.alerts.via == "bot"
+            chat_client = bot_factory(config.telegram, secrets) if bot else client
+        outputs = build_outputs(config, chat_client, buttons=config.alerts.via == "bot")
+        if sinks is not None:
+            outputs.sinks = list(sinks)
         app = await App.open(
-            config,
-            db_path=db,
-            sinks=configured_sinks(config) if sinks is None else sinks,
-            secrets=secrets,
-            embedder=embedder,
+            config, db_path=db, sinks=outputs.sinks, secrets=secrets, embedder=embedder
         )
         settings = MonitorSettings(
             reconcile_minutes=config.telegram.reconcile_minutes,
@@ -85,21 +109,26 @@ class LiveService:
             **(monitor_overrides or {}),
         )
         monitor = TelegramMonitor(client, app.store, app.process, settings, progress=progress)
-        return cls(config_path, app, client, monitor)
+        return cls(config_path, app, client, monitor, outputs, chat_client, secrets)
 
     async def start(self) -> None:
         await self._reconnect("connect", self.client.connect)
         if not await self.client.is_user_authorized():
             raise ConfigError("the Telegram session is not logged in: run `claimwatch login`")
+        if self.chat_client is not None and self.chat_client is not self.client:
+            await self._start_bot(self.chat_client)
+        if self.chat is not None:
+            await self.chat.start()
         self.monitor.install()
         self.tasks.spawn(self.monitor.set_channels(self.app.config.channels), "follow channels")
         self.tasks.spawn(self.app.delivery.run(), "alert delivery")
         self.tasks.spawn(self.monitor.run_reconcile(), "reconcile")
+        self.tasks.spawn(self._poll_liveblogs(), "live-blog polls")
         self.tasks.spawn(self._keep_connected(), "connection watchdog")
-        self._start_schedule()
+        await self._start_schedule()
         log.info("following %d configured channel(s)", len(self.app.config.channels))
 
-    def _start_schedule(self) -> None:
+    async def _start_schedule(self) -> None:
         """The scheduled jobs: failed translations retried, and the daily digest with
         its start-up catch-up for a day missed while the service was down."""
         config = self.app.config
@@ -110,14 +139,17 @@ class LiveService:
                 minutes=TRANSLATION_RETRY_MINUTES,
                 job_id="translation retry",
             )
-        # No sender shows images yet: the chart is drawn once the Telegram sender exists.
         publisher = DigestPublisher(
-            self.app.store, config, configured_senders_for_digest(config), chart=False
+            self.app.store,
+            config,
+            self.outputs.digest_senders,
+            chart=bool(self.outputs.telegram),  # only a chat shows the chart
         )
         digest = DigestSchedule(config.digest, publisher.send)
         digest.install(self.scheduler)
         self.scheduler.start()
-        self.tasks.spawn(digest.run(), "digest catch-up")
+        first_stored = await self.app.store.posts.first_stored_at()
+        self.tasks.spawn(digest.catch_up(first_stored), "digest catch-up")
 
     async def reload(self) -> None:
         """Re-read the config file: channels, their hints, categories and alert flags, and
@@ -140,7 +172,11 @@ class LiveService:
             await self.monitor.counters.flush(self.app.store)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.app.delivery.deliver_due(), FLUSH_ALERTS_S)
+        if self.chat is not None:
+            self.chat.stop()
         await self.client.disconnect()
+        if self.chat_client is not None and self.chat_client is not self.client:
+            await self.chat_client.disconnect()
         await self.app.close()
 
     async def run_until_stopped(self) -> None:
@@ -163,6 +199,19 @@ class LiveService:
         log.critical("Telegram session expired or revoked; stopping. Run `claimwatch login`.")
         self.fatal = exc
         self.stopping.set()
+
+    async def _poll_liveblogs(self) -> None:
+        """Claims from the configured live blogs, each on its own schedule."""
+        async with LiveBlogFetcher() as fetcher:
+            await LiveBlogPoller(self.app, fetcher).run(self.stopping)
+
+    async def _start_bot(self, bot: TelegramClient) -> None:
+        await self._reconnect("connect bot", bot.connect)
+        if not await bot.is_user_authorized():
+            await self._reconnect(
+                "bot login", lambda: bot.sign_in(bot_token=self._secrets.bot_token)
+            )
+        log.info("alerts go to %d chat(s) through the bot", len(self.outputs.telegram))
 
     async def _keep_connected(self) -> None:
         """Telethon reconnects on its own a few times, then gives up: take over there,
@@ -200,15 +249,3 @@ def _progress_bar():
 
     with tqdm(desc="backfill", unit="msg", file=sys.stderr, leave=False) as bar:
         yield lambda ref, n: bar.update(n)
-
-
-def configured_sinks(config: Config) -> list[Sink]:
-    sinks: list[Sink] = []
-    for destination in config.alerts.destinations:
-        if destination.type == "console":
-            sinks.append(ConsoleSink())
-        elif destination.type == "jsonl":
-            sinks.append(JsonlSink(path=Path(destination.path)))  # type: ignore[arg-type]
-        else:
-            log.warning("alerts to a telegram chat are not wired into `run` yet; skipped")
-    return sinks

@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import DigestConfig
+from bot.digest import Period
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,17 @@ class DigestSchedule:
             replace_existing=True,
         )
 
+    async def catch_up(self, first_stored: datetime | None) -> bool:
+        """At start, send a digest missed while the service was down; a service that
+        stored nothing before the due day ended owes none (a first start)."""
+        day = due_day(self._settings, self._clock())
+        if first_stored is None or first_stored >= Period.of(day, self._settings.timezone).end:
+            log.info("no digest of %s owed: nothing was stored before it ended", day)
+            return False
+        return await self.run()
+
     async def run(self) -> bool:
-        """Send the due day's digest unless it was sent; also the start-up catch-up."""
+        """Send the due day's digest unless it was sent (the cron job)."""
         day = due_day(self._settings, self._clock())
         try:
             return await self._send(day)

@@ -13,7 +13,7 @@ from pathlib import Path
 from telethon import TelegramClient
 from telethon.sessions import StringSession
 
-from bot.config import Secrets, TelegramConfig
+from bot.config import ConfigError, Secrets, TelegramConfig
 
 SESSION_SUFFIX = ".session"  # Telethon appends it to a session name lacking it
 
@@ -38,6 +38,23 @@ def open_client(
     else:
         session = str(private_file(session_path(config)))
     return TelegramClient(session, api_id, api_hash, flood_sleep_threshold=flood_sleep_threshold)
+
+
+def open_bot_client(config: TelegramConfig, secrets: Secrets) -> TelegramClient:
+    """The bot that posts to the alert chat (not yet connected or signed in). Its own
+    session file sits beside the user's, so restarts do not log the bot in again."""
+    api_id, api_hash = secrets.require_api()
+    if not secrets.bot_token:
+        raise ConfigError(
+            'CLAIMWATCH_BOT_TOKEN is not set: alerts.via = "bot" needs the token from'
+            ' @BotFather (or set alerts.via = "user")'
+        )
+    if secrets.session_string:
+        session: StringSession | str = StringSession()  # containers: nothing on disk
+    else:
+        user = session_path(config)
+        session = str(private_file(user.with_name(user.stem + "-bot" + SESSION_SUFFIX)))
+    return TelegramClient(session, api_id, api_hash, flood_sleep_threshold=0)
 
 
 def session_path(config: TelegramConfig) -> Path:

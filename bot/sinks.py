@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Protocol, runtime_checkable
 
+from bot.alert_render import render_console
 from storage import Alert
 
 
@@ -34,6 +34,14 @@ class Sink(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Editable(Protocol):
+    """A sink whose sent messages can be updated in place (a Telegram chat can; stdout
+    cannot): a story that grows, an edited post or a verdict re-renders the message."""
+
+    async def edit(self, alert: Alert, ref: str) -> None: ...
 
 
 class ConsoleSink:
@@ -81,41 +89,3 @@ def _write(stream: IO[str], text: str) -> None:
         stream.flush()
     except BrokenPipeError:
         raise OutputClosed from None
-
-
-_STANCE_COLOUR = {"supports": "32", "refutes": "31", "unclear": "33"}
-
-
-def render_console(alert: Alert, *, colour: bool = False, width: int = 100) -> str:
-    def paint(text: str, code: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if colour else text
-
-    when = alert.date.strftime("%Y-%m-%d %H:%M UTC")
-    stance = paint(alert.stance, _STANCE_COLOUR.get(alert.stance, "0"))
-    lines = [
-        paint(f"▶ {alert.channel} [{alert.category}] {when}", "1"),
-        f"  claim {alert.claim_id}: {_clean(alert.claim_text)}",
-        f"  score {alert.score:.2f} · {stance} · {alert.lang} · "
-        f"story carried by {alert.cluster_channels} channel(s), {alert.cluster_posts} post(s)",
-    ]
-    if alert.reasons:
-        lines.append(f"  why: {', '.join(_clean(r) for r in alert.reasons)}")
-    lines.append(_block("post", alert.text, width))
-    if alert.translation:
-        lines.append(_block("english", alert.translation, width))
-    lines.append(f"  {alert.link}")
-    return "\n".join(lines)
-
-
-def _block(label: str, text: str, width: int, limit: int = 400) -> str:
-    text = _clean(text)
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    body = textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    ")
-    return f"  {label}:\n{body}"
-
-
-def _clean(text: str) -> str:
-    """Fold whitespace and drop control characters (untrusted text must not drive the
-    terminal: no escape sequences from a channel reach it)."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())

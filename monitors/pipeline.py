@@ -77,6 +77,7 @@ class Pipeline:
                     result.alert_ids += await self._store.alerts.record(
                         post_id, item.post.cluster_id or "", item.matches, self._destinations, now
                     )
+            await self._store.alerts.touch_clusters(_clusters(items), now)
         result.items = items
         return result
 
@@ -143,7 +144,13 @@ class Pipeline:
                     self._destinations,
                     now,
                 )
+        # A repost, an edit or a new translation changes what a sent alert should show.
+        await store.alerts.touch_clusters(_clusters(items), now)
         await store.channels.advance_cursors(_newest_per_channel(items))
+
+
+def _clusters(items: list[Item]) -> set[str]:
+    return {item.post.cluster_id for item in items if item.post.cluster_id}
 
 
 def _unique_channels(items: list[Item]) -> list[Item]:

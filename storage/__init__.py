@@ -15,6 +15,8 @@ from storage.clusters import Clusters
 from storage.db import Database, StorageError
 from storage.digests import DigestRow, Digests
 from storage.health import Health
+from storage.liveblogs import LiveBlogs
+from storage.mutes import Mutes
 from storage.posts import NewPost, Posts, StoredPost
 from storage.translations import Translations
 
@@ -31,7 +33,9 @@ class Store:
         self.claims = Claims(db)
         self.alerts = Alerts(db)
         self.health = Health(db)
+        self.mutes = Mutes(db)
         self.digests = Digests(db)
+        self.liveblogs = LiveBlogs(db)
         self.transaction = db.transaction
 
     @classmethod

@@ -2,19 +2,34 @@
 
 A match and its alert are written in the pipeline's transaction, and every destination
 gets a delivery row at the same moment, so a crash can delay an alert but never lose it.
-One alert exists per (claim, story): a repost of an alerted story raises nothing new.
+One alert exists per (claim, story): a repost of an alerted story raises nothing new, it
+marks the sent message for an edit instead ("+3 channels"), as do edits, deletions, late
+translations and verdicts. A delivery can also be held back (quiet hours, cool-down, a
+muted channel): it is then shown in the digest instead of the chat.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from monitors.models import Match, message_link
 from storage.dates import from_db, to_db
-from storage.db import Database
+from storage.db import Database, in_chunks
+from storage.posts import was_edited
+
+MAX_ALSO = 10  # other channels' posts an alert lists; the count covers the rest
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPost:
+    """Another channel's post of an alerted story."""
+
+    channel: str
+    link: str
+    date: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +58,9 @@ class Alert:
     cluster_channels: int
     edited: bool = False
     deleted: bool = False
+    also: tuple[StoryPost, ...] = ()  # other channels, oldest first, one post each
+    claim_published: datetime | None = None  # when the live blog published the claim
+    feedback: str | None = None  # the analyst's verdict: relevant | not_relevant
 
     def to_json(self) -> dict:
         return {
@@ -167,6 +185,76 @@ class Alerts:
             (error[:500], retry_at, retry_at, alert_id, destination),
         )
 
+    async def hold(self, alert_id: int, destination: str, reason: str) -> None:
+        """Keep an alert out of a chat (quiet hours, cool-down, muted): the digest shows it."""
+        await self._db.execute(
+            """UPDATE deliveries SET status = 'held', held = ?
+               WHERE alert_id = ? AND destination = ? AND status = 'pending'""",
+            (reason, alert_id, destination),
+        )
+
+    async def claim_sent_between(
+        self, claim_id: str, destination: str, start: datetime, end: datetime
+    ) -> bool:
+        """Whether an alert of this claim about a post dated in [start, end] went out."""
+        return bool(
+            await self._db.scalar(
+                """SELECT EXISTS (SELECT 1 FROM alerts a
+                     JOIN deliveries d ON d.alert_id = a.id
+                     JOIN matches m ON m.id = a.match_id JOIN posts p ON p.id = m.post_id
+                   WHERE a.claim_id = ? AND d.destination = ? AND d.status = 'sent'
+                     AND p.date BETWEEN ? AND ?)""",
+                (claim_id, destination, to_db(start), to_db(end)),
+            )
+        )
+
+    async def touch_clusters(self, cluster_ids: Iterable[str], now: str) -> None:
+        """These stories changed: their sent alerts need re-rendering wherever the sent
+        message can be edited (a sink that can edit returns a message reference)."""
+        ids = sorted(set(cluster_ids))
+        for chunk, marks in in_chunks(ids):
+            await self._db.execute(
+                f"""UPDATE deliveries SET edit_due_at = coalesce(edit_due_at, ?),
+                      edit_version = edit_version + 1
+                    WHERE status = 'sent' AND message_ref IS NOT NULL
+                      AND alert_id IN (SELECT id FROM alerts WHERE cluster_id IN ({marks}))""",
+                (now, *chunk),
+            )
+
+    async def touch_posts(self, channel_id: int, message_ids: Sequence[int], now: str) -> None:
+        """Posts changed outside the pipeline (deleted): re-render their stories' alerts."""
+        for chunk, marks in in_chunks(list(message_ids)):
+            rows = await self._db.fetch_all(
+                f"""SELECT DISTINCT cluster_id FROM posts WHERE channel_id = ?
+                    AND message_id IN ({marks}) AND cluster_id IS NOT NULL""",
+                (channel_id, *chunk),
+            )
+            await self.touch_clusters([row["cluster_id"] for row in rows], now)
+
+    async def edits_due(
+        self, destination: str, now: str, edited_before: str, limit: int = 50
+    ) -> list[PendingEdit]:
+        """Sent alerts to re-render now; one edited since `edited_before` waits (an
+        alert edited on every repost of a viral story would hit Telegram's limits)."""
+        rows = await self._db.fetch_all(
+            """SELECT alert_id, message_ref, edit_version FROM deliveries
+               WHERE destination = ? AND edit_due_at <= ?
+                 AND (edited_at IS NULL OR edited_at <= ?)
+               ORDER BY edit_due_at, alert_id LIMIT ?""",
+            (destination, now, edited_before, limit),
+        )
+        return [
+            PendingEdit(row["alert_id"], row["message_ref"], row["edit_version"]) for row in rows
+        ]
+
+    async def mark_edited(self, edit: PendingEdit, destination: str, now: str) -> None:
+        """Done, unless another change arrived while the edit was in flight."""
+        await self._db.execute(
+            """UPDATE deliveries SET edit_due_at = NULL, edited_at = ?
+               WHERE alert_id = ? AND destination = ? AND edit_version = ?""",
+            (now, edit.alert_id, destination, edit.version),
+        )
+
     async def attempts(self, alert_id: int, destination: str) -> int:
         return await self._db.scalar(
             "SELECT attempts FROM deliveries WHERE alert_id = ? AND destination = ?",
@@ -180,11 +268,35 @@ class Alerts:
         rows = await self._db.fetch_all(
             f"""{_SELECT_ALERT} WHERE a.id IN ({marks}) ORDER BY a.id""", list(alert_ids)
         )
-        return [_alert_from_row(row) for row in rows]
+        also = await self._also({row["cluster_id"] for row in rows})
+        return [_alert_from_row(row, also.get(row["cluster_id"], ())) for row in rows]
+
+    async def _also(self, cluster_ids: set[str]) -> dict[str, list[tuple[int, StoryPost]]]:
+        """The first live post of each channel in these stories, oldest first."""
+        found: dict[str, list[tuple[int, StoryPost]]] = {}
+        for chunk, marks in in_chunks(sorted(cluster_ids)):
+            rows = await self._db.fetch_all(
+                f"""SELECT p.cluster_id, p.channel_id, p.message_id, p.date, c.username, c.title
+                    FROM posts p LEFT JOIN channels c ON c.id = p.channel_id
+                    WHERE p.cluster_id IN ({marks}) AND p.deleted_at IS NULL
+                    ORDER BY p.cluster_id, p.date, p.id""",
+                chunk,
+            )
+            for row in rows:
+                posts = found.setdefault(row["cluster_id"], [])
+                if any(channel_id == row["channel_id"] for channel_id, _ in posts):
+                    continue
+                story_post = StoryPost(
+                    channel=channel_name(row["channel_id"], row["username"], row["title"]),
+                    link=message_link(row["channel_id"], row["username"], row["message_id"]),
+                    date=from_db(row["date"]),  # type: ignore[arg-type]
+                )
+                posts.append((row["channel_id"], story_post))
+        return found
 
     async def export_rows(self) -> AsyncIterator[dict]:
         for row in await self._db.fetch_all(f"{_SELECT_ALERT} ORDER BY a.id"):
-            yield _alert_from_row(row).to_json()
+            yield _alert_from_row(row, ()).to_json()
 
     async def alerting_matches(self) -> list[tuple[int, int, str, str]]:
         """(channel id, message id, claim id, stance) of every match at alert level."""
@@ -222,7 +334,7 @@ class Alerts:
                 category=row["category"],
                 message_id=row["message_id"],
                 date=from_db(row["date"]),  # type: ignore[arg-type]
-                edited=row["version"] > 1 or row["edit_date"] is not None,
+                edited=was_edited(row),
                 deleted=row["deleted_at"] is not None,
             )
             for row in rows
@@ -249,17 +361,46 @@ class Alerts:
         )
         return bool(await self._db.scalar("SELECT changes()"))
 
+    async def set_alert_feedback(self, alert_id: int, feedback: str, by: str, now: str) -> bool:
+        """A verdict given on the alert's message; the message is re-rendered to show it."""
+        await self._db.execute(
+            """UPDATE matches SET feedback = ?, feedback_by = ?, feedback_at = ?
+               WHERE id = (SELECT match_id FROM alerts WHERE id = ?)""",
+            (feedback, by, now, alert_id),
+        )
+        if not await self._db.scalar("SELECT changes()"):
+            return False
+        cluster_id = await self._db.scalar(
+            "SELECT cluster_id FROM alerts WHERE id = ?", (alert_id,)
+        )
+        await self.touch_clusters([cluster_id], now)
+        return True
+
+    async def held(self, start: datetime, end: datetime) -> list[tuple[int, str]]:
+        """(alert id, reason) of alerts held back from every chat, for posts dated in
+        [start, end): what the digest must show because nobody was told."""
+        rows = await self._db.fetch_all(
+            """SELECT a.id, min(d.held) AS reason FROM alerts a
+               JOIN deliveries d ON d.alert_id = a.id
+               JOIN matches m ON m.id = a.match_id JOIN posts p ON p.id = m.post_id
+               WHERE p.date >= ? AND p.date < ?
+               GROUP BY a.id HAVING sum(d.status = 'held') > 0 AND sum(d.status = 'sent') = 0
+               ORDER BY p.date, a.id""",
+            (to_db(start), to_db(end)),
+        )
+        return [(row["id"], row["reason"]) for row in rows]
+
     async def match_count(self) -> int:
         return await self._db.scalar("SELECT count(*) FROM matches")
 
 
 _SELECT_ALERT = """
-SELECT a.id, a.cluster_id, m.score, m.stance, m.reasons,
+SELECT a.id, a.cluster_id, m.score, m.stance, m.reasons, m.feedback,
        p.channel_id, p.message_id, p.date, p.text, p.lang, p.translation, p.version,
-       p.deleted_at,
+       p.edit_date, p.deleted_at,
        c.username, c.title, c.category,
        k.id AS claim_id, k.text AS claim_text, k.source AS claim_source,
-       k.source_url AS claim_url,
+       k.source_url AS claim_url, k.published AS claim_published,
        coalesce(s.size, 1) AS cluster_posts, coalesce(s.channels, 1) AS cluster_channels
 FROM alerts a
 JOIN matches m ON m.id = a.match_id
@@ -270,12 +411,24 @@ LEFT JOIN clusters s ON s.id = a.cluster_id
 """
 
 
-def _alert_from_row(row) -> Alert:
+@dataclass(frozen=True, slots=True)
+class PendingEdit:
+    alert_id: int
+    message_ref: str
+    version: int
+
+
+def channel_name(channel_id: int, username: str | None, title: str | None) -> str:
+    """How a channel is named to an analyst: @username, else its title, else its id."""
+    return f"@{username}" if username else (title or str(channel_id))
+
+
+def _alert_from_row(row, also: Sequence[tuple[int, StoryPost]]) -> Alert:
     username = row["username"]
     return Alert(
         id=row["id"],
         channel_id=row["channel_id"],
-        channel=f"@{username}" if username else (row["title"] or str(row["channel_id"])),
+        channel=channel_name(row["channel_id"], username, row["title"]),
         category=row["category"] or "uncategorised",
         message_id=row["message_id"],
         link=message_link(row["channel_id"], username, row["message_id"]),
@@ -293,6 +446,9 @@ def _alert_from_row(row) -> Alert:
         cluster_id=row["cluster_id"],
         cluster_posts=row["cluster_posts"],
         cluster_channels=row["cluster_channels"],
-        edited=row["version"] > 1,
+        edited=was_edited(row),
         deleted=row["deleted_at"] is not None,
+        also=tuple(post for channel_id, post in also if channel_id != row["channel_id"])[:MAX_ALSO],
+        claim_published=from_db(row["claim_published"]),
+        feedback=row["feedback"],
     )

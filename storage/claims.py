@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from monitors.models import Claim
 from storage.dates import from_db, now_db, to_db
 from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class FirstSeen:
+    """The earliest archived post carrying a claim, and when the claim was published."""
+
+    post_id: int
+    channel_id: int
+    message_id: int
+    at: datetime
+    published: datetime | None
+
+    @property
+    def lead(self) -> timedelta | None:
+        """How long before the live blog the post appeared (negative: after it)."""
+        return None if self.published is None else self.published - self.at
 
 
 class Claims:
@@ -54,6 +71,32 @@ class Claims:
             return False
         await self._history(claim_id, "closed" if status == "closed" else "reopened", None, now)
         return True
+
+    async def set_first_seen(self, claim_id: str, post_id: int, at: datetime) -> bool:
+        """Record the post as the claim's earliest source unless an earlier one is known."""
+        await self._db.execute(
+            """UPDATE claims SET first_seen_post_id = ?1, first_seen_at = ?2
+               WHERE id = ?3 AND (first_seen_at IS NULL OR first_seen_at > ?2)""",
+            (post_id, to_db(at), claim_id),
+        )
+        return bool(await self._db.scalar("SELECT changes()"))
+
+    async def first_seen(self, claim_id: str) -> FirstSeen | None:
+        row = await self._db.fetch_one(
+            """SELECT k.first_seen_post_id, k.first_seen_at, k.published, p.channel_id,
+                 p.message_id
+               FROM claims k JOIN posts p ON p.id = k.first_seen_post_id WHERE k.id = ?""",
+            (claim_id,),
+        )
+        if row is None:
+            return None
+        return FirstSeen(
+            post_id=row["first_seen_post_id"],
+            channel_id=row["channel_id"],
+            message_id=row["message_id"],
+            at=from_db(row["first_seen_at"]),  # type: ignore[arg-type]
+            published=from_db(row["published"]),
+        )
 
     async def get(self, claim_id: str) -> Claim | None:
         row = await self._db.fetch_one("SELECT * FROM claims WHERE id = ?", (claim_id,))

@@ -177,6 +177,10 @@ class Posts:
     async def newest_date(self) -> datetime | None:
         return from_db(await self._db.scalar("SELECT max(date) FROM posts"))
 
+    async def first_stored_at(self) -> datetime | None:
+        """When claimwatch stored its first post: no digest is owed for days before."""
+        return from_db(await self._db.scalar("SELECT min(stored_at) FROM posts"))
+
     async def languages(self) -> Counter[str]:
         rows = await self._db.fetch_all("SELECT lang, count(*) AS n FROM posts GROUP BY lang")
         return Counter({row["lang"]: row["n"] for row in rows})
@@ -218,7 +222,7 @@ class Posts:
     async def search(self, query: str, limit: int = 20) -> list[Post]:
         """Full-text search over original and translated text; the query is FTS5 syntax
         quoted term by term, so untrusted input cannot break the statement."""
-        terms = " ".join('"' + term.replace('"', '""') + '"' for term in query.split())
+        terms = " ".join(_fts_term(term) for term in query.split())
         if not terms:
             return []
         rows = await self._db.fetch_all(
@@ -227,6 +231,21 @@ class Posts:
             (terms, limit),
         )
         return [_post_from_row(row) for row in rows]
+
+    async def match_any(
+        self, prefixes: Iterable[str], since: datetime, limit: int
+    ) -> list[tuple[int, Post]]:
+        """(row id, post) of the posts dated from `since` whose text or translation has a
+        word starting with any of `prefixes`, best BM25 first: retro-match candidates."""
+        query = " OR ".join(_fts_term(prefix) + "*" for prefix in dict.fromkeys(prefixes))
+        if not query:
+            return []
+        rows = await self._db.fetch_all(
+            f"""{_SELECT_POST} JOIN posts_fts f ON f.rowid = p.id
+                WHERE posts_fts MATCH ? AND p.date >= ? ORDER BY f.rank LIMIT ?""",
+            (query, to_db(since), limit),
+        )
+        return [(row["id"], _post_from_row(row)) for row in rows]
 
     async def export_rows(self) -> AsyncIterator[dict]:
         """Every post as a flat dict (the `claimwatch export posts` contract)."""
@@ -246,7 +265,7 @@ class Posts:
                 "lang": row["lang"],
                 "translation": row["translation"],
                 "cluster_id": row["cluster_id"],
-                "edited": row["version"] > 1 or row["edit_date"] is not None,
+                "edited": was_edited(row),
                 "edit_date": row["edit_date"],
                 "deleted": row["deleted_at"] is not None,
                 "version": row["version"],
@@ -257,6 +276,11 @@ class Posts:
 
 _SELECT_POST = """SELECT p.*, c.username, c.title FROM posts p
                   LEFT JOIN channels c ON c.id = p.channel_id"""
+
+
+def _fts_term(term: str) -> str:
+    """One FTS5 string token: quoted, so untrusted input cannot inject query syntax."""
+    return '"' + term.replace('"', '""') + '"'
 
 
 def _insert_params(item: NewPost, now: str) -> tuple:
@@ -281,6 +305,11 @@ def _insert_params(item: NewPost, now: str) -> tuple:
         json.dumps(list(post.media)),
         now,
     )
+
+
+def was_edited(row) -> bool:
+    """A post counts as edited if we saw a second version or Telegram dated an edit."""
+    return row["version"] > 1 or row["edit_date"] is not None
 
 
 def _post_from_row(row) -> Post:

@@ -44,12 +44,18 @@ def test_the_due_day_turns_at_the_digest_time():
     assert due_day(KYIV, datetime(2026, 3, 29, 5, 0, tzinfo=UTC)) == date(2026, 3, 28)
 
 
-async def restart(db, now: datetime, out: io.StringIO) -> bool:
+SERVING_SINCE = datetime(2026, 3, 20, tzinfo=UTC)  # when the service stored its first post
+
+
+async def restart(
+    db, now: datetime, out: io.StringIO, first_stored: datetime | None = SERVING_SINCE
+) -> bool:
     """A service start: a fresh store and publisher, then the start-up catch-up."""
     store = await Store.open(db)
     try:
         publisher = DigestPublisher(store, CONFIG, [ConsoleDigestSender(out)], chart=False)
-        return await DigestSchedule(KYIV, publisher.send, clock=lambda: now).run()
+        schedule = DigestSchedule(KYIV, publisher.send, clock=lambda: now)
+        return await schedule.catch_up(first_stored)
     finally:
         await store.close()
 
@@ -61,6 +67,17 @@ async def test_a_missed_digest_is_sent_once_after_restart(tmp_path):
     assert "Sun 29 Mar" not in out.getvalue() and "Sat 28 Mar 2026" in out.getvalue()
     assert not await restart(db, down_through_eight.replace(hour=10), out)
     assert out.getvalue().count("Daily digest") == 1
+
+
+async def test_a_first_start_owes_no_digest(tmp_path):
+    out = io.StringIO()
+    now = datetime(2026, 3, 29, 9, 30, tzinfo=UTC)  # due: Sat 28 Mar, Kyiv
+    assert not await restart(tmp_path / "a.db", now, out, first_stored=None)
+    started_today = datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
+    assert not await restart(tmp_path / "b.db", now, out, first_stored=started_today)
+    assert out.getvalue() == ""
+    started_on_the_day = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)  # 23:00 Kyiv on the 28th
+    assert await restart(tmp_path / "c.db", now, out, first_stored=started_on_the_day)
 
 
 async def test_jobs_share_one_scheduler_in_the_digest_zone(tmp_path):

@@ -99,8 +99,10 @@ class LiveHandlers:
         await self._process([album_post(event.messages, ref.username, ref.title)])
 
     async def _on_delete(self, ref: ChannelRef, event) -> None:
+        now = now_db()
         async with self._store.transaction():
-            marked = await self._store.posts.mark_deleted(ref.id, event.deleted_ids, now_db())
+            marked = await self._store.posts.mark_deleted(ref.id, event.deleted_ids, now)
+            await self._store.alerts.touch_posts(ref.id, event.deleted_ids, now)  # "deleted"
         log.info("%s deleted %d stored post(s) of %s", ref, marked, event.deleted_ids)
 
 

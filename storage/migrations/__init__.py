@@ -8,9 +8,14 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from storage.migrations import v01_initial, v02_telegram
+from storage.migrations import v01_initial, v02_telegram, v03_alert_chat, v04_liveblogs
 
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 
-MIGRATIONS: tuple[Step, ...] = (v01_initial.upgrade, v02_telegram.upgrade)
+MIGRATIONS: tuple[Step, ...] = (
+    v01_initial.upgrade,
+    v02_telegram.upgrade,
+    v03_alert_chat.upgrade,
+    v04_liveblogs.upgrade,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,246 @@
+"""The analyst alert chat end to end at the RPC seam: `claimwatch run` follows channels on
+the fake Telegram with the user client and posts alerts through a second fake client,
+the bot, into a fake supergroup. Asserted on the exact requests Telethon sends."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+from telethon.extensions import html as telethon_html
+from telethon.tl import functions, types
+
+from bot import delivery
+from bot.live import LiveService
+from storage.dates import now_db
+from tests.conftest import make_post
+from tests.fake_chat import ANALYST, STRANGER, FakeChat
+from tests.fake_telegram import FakeChannels, FakeTelegramClient, flood_wait
+from tests.test_telegram_service import eventually
+
+RDK, GOV = 1500000001, 1500000002
+ENV = {
+    "CLAIMWATCH_API_ID": "12345",
+    "CLAIMWATCH_API_HASH": "abcdef",
+    "CLAIMWATCH_BOT_TOKEN": "123:abc",
+}
+RAID = (
+    "Bryansk governor: saboteurs fired on a car near the border, the driver was killed "
+    "and a child wounded. <b>Details</b> at <a href='http://evil.example'>here</a>"
+)
+CONFIG = """
+[[channels]]
+id = "rdk_front"
+category = "partisan"
+[[channels]]
+id = "gubernator_br"
+category = "official"
+
+[[claims]]
+id = "car"
+text = "Bryansk governor said saboteurs fired on a car, killing the driver, wounding a child."
+source = "live blog"
+
+[alerts]
+destinations = [{{ type = "telegram", chat = {chat} }}]
+analysts = [{analyst}]
+
+[translation]
+backend = "none"
+[matching]
+embedder = "none"
+[telegram]
+session = "{session}"
+"""
+SendMessage = functions.messages.SendMessageRequest
+EditMessage = functions.messages.EditMessageRequest
+
+
+@pytest.fixture
+def world():
+    world = FakeChannels(FakeTelegramClient())
+    world.add_channel(RDK, "rdk_front", "RDK front")
+    world.add_channel(GOV, "gubernator_br", "Governor")
+    return world
+
+
+@pytest.fixture
+def chat():
+    return FakeChat(FakeTelegramClient())
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch):
+    monkeypatch.setattr(delivery, "EDIT_GAP_S", 0.0)
+    monkeypatch.setattr("bot.telegram_sink.GROUP_SPACING_S", 0.0)
+
+
+async def open_service(tmp_path, world, chat) -> LiveService:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        CONFIG.format(chat=chat.marked_id, analyst=ANALYST.id, session=tmp_path / "s.session"),
+        encoding="utf-8",
+    )
+    return await LiveService.prepare(
+        path,
+        db=tmp_path / "live.db",
+        env=ENV,
+        client_factory=lambda config, secrets: world.client,
+        bot_factory=lambda config, secrets: chat.client,
+        embedder=None,
+        monitor_overrides={"resolve_spacing_s": 0},
+    )
+
+
+@pytest.fixture
+async def service(tmp_path, world, chat):
+    service = await open_service(tmp_path, world, chat)
+    await service.start()
+    await eventually(lambda: _resolved(service))
+    yield service
+    await service.stop()
+
+
+async def _resolved(service) -> bool:
+    return len(await service.app.store.channels.all()) == 2
+
+
+async def sent_count(chat, n: int) -> None:
+    async def check() -> bool:
+        return len(chat.client.sent(SendMessage)) >= n
+
+    await eventually(check)
+
+
+def text_urls(message) -> list[str]:
+    return [e.url for e in message.entities or [] if isinstance(e, types.MessageEntityTextUrl)]
+
+
+async def test_an_alert_goes_to_the_chat_as_safe_html_with_buttons(service, world, chat):
+    await world.publish(RDK, RAID)
+    await sent_count(chat, 1)
+    [request] = chat.client.sent(SendMessage)
+    assert request.no_webpage  # no link previews unless configured
+    text, entities = telethon_html.parse(_html_of(chat.last()))
+    assert "@rdk_front" in request.message and "partisan" in request.message
+    assert "<b>Details</b> at <a href='http://evil.example'>here</a>" in request.message
+    assert "https://t.me/rdk_front/1" in text_urls(chat.last())
+    assert all("evil" not in url for url in text_urls(chat.last()))
+    buttons = request.reply_markup.rows[0].buttons
+    assert [b.text for b in buttons] == ["Relevant", "Not relevant", "Mute channel 24 h"]
+    assert text and entities
+    stored = await service.app.store.db.fetch_one("SELECT message_ref, status FROM deliveries")
+    assert tuple(stored) == (str(chat.last().id), "sent")  # the Telegram message id is kept
+
+
+async def test_a_repost_edits_the_alert_instead_of_sending_another(service, world, chat):
+    await world.publish(RDK, RAID)
+    await sent_count(chat, 1)
+    await world.publish(GOV, RAID)  # the same story on a second channel
+
+    async def edited() -> bool:
+        return bool(chat.client.sent(EditMessage))
+
+    await eventually(edited)
+    assert len(chat.client.sent(SendMessage)) == 1
+    edit = chat.client.sent(EditMessage)[-1]
+    assert edit.id == 1  # the alert's own message
+    assert "@gubernator_br" in edit.message
+    assert "https://t.me/gubernator_br/1" in text_urls(chat.messages[1])
+
+
+async def test_buttons_store_verdicts_and_mutes_only_from_analysts(service, world, chat, caplog):
+    await world.publish(RDK, RAID)
+    await sent_count(chat, 1)
+    alert_id = (await service.app.store.alerts.load([1]))[0].id
+    caplog.set_level(logging.WARNING)
+
+    await chat.press(1, f"cw:r:{alert_id}".encode(), user=STRANGER)
+    assert chat.answers == []  # a stranger gets nothing at all
+    assert "not authorised" in caplog.text
+
+    await chat.press(1, f"cw:r:{alert_id}".encode())
+    assert chat.answers == ["Saved: relevant"]
+    [alert] = await service.app.store.alerts.load([alert_id])
+    assert alert.feedback == "relevant"
+
+    async def ticked() -> bool:
+        edits = chat.client.sent(EditMessage)
+        return bool(edits) and edits[-1].reply_markup.rows[0].buttons[0].text == "✓ Relevant"
+
+    await eventually(ticked)
+
+    await chat.press(1, f"cw:m:{alert_id}".encode())
+    assert chat.answers[-1] == "Muted @rdk_front for 24 h"
+    await world.publish(
+        RDK, "Bryansk governor said saboteurs fired on a car and killed the driver."
+    )
+    await eventually(lambda: _held(service))
+    assert len(chat.client.sent(SendMessage)) == 1  # the muted channel's alert waits
+
+
+async def _held(service) -> bool:
+    return bool(
+        await service.app.store.db.scalar("SELECT count(*) FROM deliveries WHERE held = 'muted'")
+    )
+
+
+async def test_commands_answer_analysts_and_ignore_strangers(service, chat, caplog):
+    caplog.set_level(logging.WARNING)
+    await chat.command("/claims", user=STRANGER)
+    await chat.command("/mute@claimwatch_bot @rdk_front 6", user=STRANGER)
+    assert chat.client.sent(SendMessage) == []
+    assert await service.app.store.mutes.active(datetime.now(UTC)) == []
+    assert caplog.text.count("not authorised") == 2
+
+    await chat.command("/claims")
+    assert "car" in chat.client.sent(SendMessage)[-1].message
+    await chat.command("/mute@claimwatch_bot @rdk_front 6")
+    assert "Muted @rdk_front for 6 h" in chat.client.sent(SendMessage)[-1].message
+    await chat.command("/mute @nobody")
+    assert "No channel '@nobody'" in chat.client.sent(SendMessage)[-1].message
+    await chat.command("/claim Partisans claim they destroyed a fuel depot in Kursk region")
+    assert "Added claim" in chat.client.sent(SendMessage)[-1].message
+    assert len(await service.app.store.claims.list("open")) == 2
+    await chat.command("/close car")
+    assert len(await service.app.store.claims.list("open")) == 1
+
+
+async def test_flood_wait_holds_the_alert_until_telegram_allows_it(service, world, chat):
+    chat.client.fail_next(SendMessage, flood_wait(30))
+    await world.publish(RDK, RAID)
+
+    async def deferred() -> bool:
+        row = await service.app.store.db.fetch_one(
+            "SELECT attempts, next_attempt_at, last_error FROM deliveries"
+        )
+        return row is not None and row["attempts"] == 1
+
+    await eventually(deferred)
+    row = await service.app.store.db.fetch_one("SELECT * FROM deliveries")
+    assert row["status"] == "pending" and "flood wait 30" in row["last_error"]
+    assert row["next_attempt_at"] > now_db()  # not before Telegram's wait is over
+    assert [m for m in chat.messages.values() if m.out] == []
+
+
+async def test_alerts_pending_at_a_crash_are_sent_once_after_restart(tmp_path, world, chat):
+    first = await open_service(tmp_path, world, chat)
+    world.post(RDK, RAID)
+    await first.app.store.channels.ensure([(RDK, "rdk_front", "RDK front", "partisan")])
+    await first.app.process([make_post(RDK, 1, RAID, channel_username="rdk_front")])
+    await first.app.close()  # died before the outbox ran
+    assert chat.client.sent(SendMessage) == []
+
+    second = await open_service(tmp_path, world, chat)
+    await second.start()
+    try:
+        await sent_count(chat, 1)
+        await second.app.delivery.deliver_due()
+        assert len(chat.client.sent(SendMessage)) == 1
+    finally:
+        await second.stop()
+
+
+def _html_of(message) -> str:
+    return telethon_html.unparse(message.message, message.entities or [])

@@ -1,0 +1,102 @@
+"""Alerts an analyst is spared: muted channels, quiet hours, the per-claim cool-down.
+Held alerts are kept (status `held` with a reason) for the digest, never dropped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from bot.alert_policy import AlertPolicy
+from bot.config import ConfigError, parse_config
+from bot.delivery import DeliveryWorker
+from monitors.models import Claim, Match
+from storage import NewPost
+from storage.dates import now_db
+from tests.conftest import T0, make_post
+
+
+class Recorder:
+    name = "chat"
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    async def send(self, alert) -> str:
+        self.sent.append(alert.id)
+        return str(alert.id)
+
+    async def close(self) -> None:
+        pass
+
+
+async def raise_alerts(store, *minutes: int, channel_id: int = 100) -> list[int]:
+    """One alert of claim `c` per post, posted `minutes` after T0, each its own story."""
+    await store.claims.upsert([Claim(id="c", text="a claim")])
+    ids = []
+    for n, minute in enumerate(minutes, 1):
+        post = make_post(channel_id, n, f"post {n}", cluster_id=f"{channel_id}/{n}")
+        post.date = T0 + timedelta(minutes=minute)
+        async with store.transaction():
+            stored = await store.posts.insert([NewPost(post, f"h{n}", "none")], now_db())
+            ids += await store.alerts.record(
+                stored[post.key], post.cluster_id, [Match("c", 0.9, True)], ["chat"], now_db()
+            )
+    return ids
+
+
+def worker(store, alerts: dict, tz: str = "UTC") -> tuple[DeliveryWorker, Recorder]:
+    config = parse_config({"alerts": alerts, "digest": {"timezone": tz}})
+    sink = Recorder()
+    return DeliveryWorker(store, [sink], policy=AlertPolicy(store, config)), sink
+
+
+async def held(store) -> list[tuple[int, str]]:
+    return await store.alerts.held(T0 - timedelta(days=1), T0 + timedelta(days=1))
+
+
+async def test_the_cooldown_holds_later_alerts_of_a_claim_by_post_time(store):
+    first, soon, later = await raise_alerts(store, 0, 20, 90)
+    outbox, sink = worker(store, {"cooldown_minutes": 60})
+    assert await outbox.deliver_due() == 3
+    assert sink.sent == [first, later]  # 20 minutes after the first: held
+    assert await held(store) == [(soon, "cooldown")]
+
+
+async def test_no_cooldown_by_default(store):
+    await raise_alerts(store, 0, 1, 2)
+    outbox, sink = worker(store, {})
+    await outbox.deliver_due()
+    assert len(sink.sent) == 3 and await held(store) == []
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "quiet"),
+    [("22:00", "07:00", True), ("07:00", "22:00", False), ("01:00", "03:00", False)],
+)
+async def test_quiet_hours_in_the_digest_zone_hold_alerts(store, start, end, quiet):
+    [alert_id] = await raise_alerts(store, 0)
+    config = {"alerts": {"quiet_hours": {"start": start, "end": end}}}
+    policy = AlertPolicy(store, parse_config({**config, "digest": {"timezone": "Europe/Kyiv"}}))
+    night = datetime(2026, 1, 10, 21, 30, tzinfo=UTC)  # 23:30 in Kyiv
+    [alert] = await store.alerts.load([alert_id])
+    assert (await policy.hold_reason(alert, "chat", night) == "quiet_hours") is quiet
+
+
+async def test_a_muted_channel_is_held_until_the_mute_ends(store):
+    mine, other = await raise_alerts(store, 0), await raise_alerts(store, 0, channel_id=200)
+    async with store.transaction():
+        await store.mutes.mute(100, datetime.now(UTC) + timedelta(hours=1), "@olena", now_db())
+        await store.mutes.mute(200, datetime.now(UTC) - timedelta(hours=1), "@olena", now_db())
+    outbox, sink = worker(store, {})
+    await outbox.deliver_due()
+    assert sink.sent == other  # the expired mute no longer holds
+    assert await held(store) == [(mine[0], "muted")]
+    assert [channel for channel, _ in await store.mutes.active(datetime.now(UTC))] == [100]
+
+
+def test_quiet_hours_must_span_some_time():
+    with pytest.raises(ConfigError, match=r"alerts\.quiet_hours"):
+        parse_config({"alerts": {"quiet_hours": {"start": "07:00", "end": "07:00"}}})
+    night = parse_config({"alerts": {"quiet_hours": {"start": "23:00", "end": "07:00"}}})
+    assert night.alerts.quiet_hours.covers(time(2)) and not night.alerts.quiet_hours.covers(time(7))
