@@ -179,7 +179,7 @@ class DigestConfig(_Model):
     def _check_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, too long
             raise ValueError(f"{value!r} is not an IANA time zone like Europe/Kyiv") from None
         return value
 
@@ -283,7 +283,8 @@ def _dotted(loc: tuple) -> str:
         if isinstance(item, int):
             parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
         elif item not in ("function-after", "function-before"):
-            parts.append(str(item))
+            name = str(item)
+            parts.append(name if name.isprintable() else repr(name))  # keep one line
     return ".".join(parts)
 
 

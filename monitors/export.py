@@ -13,6 +13,8 @@ export: every problem is an `ExportError` naming the file and the place.
 from __future__ import annotations
 
 import json
+import re
+import reprlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,12 +27,26 @@ CHANNEL_TYPES = frozenset(
     {"public_channel", "private_channel", "public_supergroup", "private_supergroup"}
 )
 
+# "channel<id>" in forwarded_from_id; ASCII digits only, at most a 64-bit id.
+_CHANNEL_REF = re.compile(r"channel([0-9]{1,19})")
+# Telegram counts text in UTF-16 units, so an entity boundary can split a surrogate pair.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 # Attachment keys that carry no media_type of their own.
 _OTHER_MEDIA = (
     ("poll", "poll"),
     ("location_information", "location"),
     ("contact_information", "contact"),
 )
+
+
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 80
+
+
+def _shown(value: Any) -> str:
+    """A value for an error message, cut short: a broken field may hold megabytes."""
+    return _SHORT_REPR.repr(value)
 
 
 class ExportError(ValueError):
@@ -85,6 +101,10 @@ def _load(file: Path) -> Any:
         raise ExportError(f"{file}: broken JSON at {where}: {exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise ExportError(f"{file}: not UTF-8 at byte {exc.start}") from None
+    except ValueError as exc:  # e.g. an integer past Python's 4300-digit conversion limit
+        raise ExportError(f"{file}: unreadable JSON: {exc}") from None
+    except RecursionError:
+        raise ExportError(f"{file}: JSON nested too deeply") from None
     except OSError as exc:
         raise ExportError(f"{file}: cannot read: {exc.strerror}") from None
 
@@ -94,13 +114,17 @@ def _chats(data: Any) -> list[dict[str, Any]]:
         raise _Invalid(f"top level is a JSON {type(data).__name__}, expected an object")
     if "messages" in data:
         kind = data.get("type")
-        if kind is not None and kind not in CHANNEL_TYPES:
-            raise _Invalid(f"chat type {kind!r} is not a channel or supergroup")
+        if kind is not None and not _is_channel(kind):
+            raise _Invalid(f"chat type {_shown(kind)} is not a channel or supergroup")
         return [data]
     if "chats" not in data:
         raise _Invalid('top level has neither "messages" (one chat) nor "chats" (account export)')
     chats = [*_chat_list(data, "chats"), *_chat_list(data, "left_chats")]
-    return [chat for chat in chats if chat.get("type") in CHANNEL_TYPES]
+    return [chat for chat in chats if _is_channel(chat.get("type"))]
+
+
+def _is_channel(kind: Any) -> bool:
+    return isinstance(kind, str) and kind in CHANNEL_TYPES
 
 
 def _chat_list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -133,12 +157,12 @@ def _export(chat: dict[str, Any]) -> Export:
 
 def _chat_id(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _Invalid(f'chat "id" is {value!r}, expected an integer')
+        raise _Invalid(f'chat "id" is {_shown(value)}, expected an integer')
     if value >= 0:
         return value
     # Hand-made exports sometimes use the Bot API form -100<id>; Post wants the bare id.
     text = str(value)
-    if not text.startswith("-100"):
+    if not text.startswith("-100") or text == "-100":
         raise _Invalid(f'chat "id" is {value}, expected a bare channel id')
     return int(text[4:])
 
@@ -175,33 +199,40 @@ def _date(msg: dict[str, Any], key: str) -> datetime | None:
         try:
             return datetime.fromtimestamp(int(unix), UTC)
         except (TypeError, ValueError, OverflowError, OSError):
-            raise _Invalid(f'"{key}_unixtime" is {unix!r}, expected seconds') from None
+            raise _Invalid(f'"{key}_unixtime" is {_shown(unix)}, expected seconds') from None
     iso = msg.get(key)
     if iso is None:
         return None
     try:
         parsed = datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
-        raise _Invalid(f'"{key}" is {iso!r}, expected an ISO date') from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):  # Overflow: "0001-01-01T00:00+01:00"
+        raise _Invalid(f'"{key}" is {_shown(iso)}, expected an ISO date') from None
 
 
 def _text(value: Any) -> str:
     """Visible text of a "text" (string or list of strings and entities) or "text_entities"."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
     if isinstance(value, list):
-        return "".join(part if isinstance(part, str) else _entity_text(part) for part in value)
+        value = "".join(part if isinstance(part, str) else _entity_text(part) for part in value)
+    if isinstance(value, str):
+        return _whole_characters(value)
     raise _Invalid(f'"text" is a JSON {type(value).__name__}, expected a string or a list')
+
+
+def _whole_characters(text: str) -> str:
+    """Surrogate pairs split across entities joined again; a lone half becomes U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _entity_text(entity: Any) -> str:
     # A text_link's visible text is "text"; its target ("href") is not part of the post text.
     text = entity.get("text", "") if isinstance(entity, dict) else None
     if not isinstance(text, str):
-        raise _Invalid(f"text entity {entity!r} has no string text")
+        raise _Invalid(f"text entity {_shown(entity)} has no string text")
     return text
 
 
@@ -209,9 +240,8 @@ def _forward(msg: dict[str, Any]) -> ForwardOrigin | None:
     name, from_id = msg.get("forwarded_from"), msg.get("forwarded_from_id")
     if name is None and from_id is None:
         return None
-    channel_id = None
-    if isinstance(from_id, str) and from_id.startswith("channel") and from_id[7:].isdigit():
-        channel_id = int(from_id[7:])
+    ref = _CHANNEL_REF.fullmatch(from_id) if isinstance(from_id, str) else None
+    channel_id = int(ref.group(1)) if ref else None
     return ForwardOrigin(channel_id=channel_id, name=name if isinstance(name, str) else None)
 
 
@@ -228,5 +258,5 @@ def _media(msg: dict[str, Any]) -> tuple[str, ...]:
 def _optional_int(msg: dict[str, Any], key: str) -> int | None:
     value = msg.get(key)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise _Invalid(f'"{key}" is {value!r}, expected an integer')
+        raise _Invalid(f'"{key}" is {_shown(value)}, expected an integer')
     return value

@@ -53,11 +53,11 @@ class Database:
     async def open(cls, path: Path | str) -> Database:
         """Open (creating if needed) and migrate; refuse a schema newer than this code."""
         path = str(path)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             conn = await aiosqlite.connect(path, isolation_level=None)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:  # OSError: a parent folder is a file
             raise StorageError(f"{path}: cannot open database: {exc}") from None
         conn.row_factory = sqlite3.Row
         db = cls(conn, path)

@@ -20,6 +20,8 @@ _FEED_START = re.compile(
     re.DOTALL,
 )
 _FEED_TYPES = ("rss", "atom", "application/xml", "text/xml", "rdf")
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_REPLACEMENT_REF = b"&#xFFFD;"
 
 
 def looks_like_feed(body: bytes, content_type: str | None) -> bool:
@@ -32,7 +34,12 @@ def looks_like_feed(body: bytes, content_type: str | None) -> bool:
 
 def _time(entry: Any) -> datetime | None:
     parsed: struct_time | None = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(timegm(parsed), UTC) if parsed else None
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(timegm(parsed), UTC)
+    except (ValueError, OverflowError, OSError):  # feedparser reads "0000-00-00" as year 0
+        return None
 
 
 def _body(entry: Any) -> str:
@@ -43,8 +50,24 @@ def _body(entry: Any) -> str:
     return body_text(entry.get("summary"))
 
 
+def _valid_char_ref(ref: re.Match[bytes]) -> bytes:
+    hexadecimal, decimal = ref.groups()
+    digits = (hexadecimal or decimal).lstrip(b"0") or b"0"
+    if len(digits) > 8:  # names no character, and int() refuses a huge decimal
+        return _REPLACEMENT_REF
+    code = int(digits, 16 if hexadecimal else 10)
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return _REPLACEMENT_REF
+    return ref.group(0)
+
+
 def parse_feed(body: bytes, url: str) -> list[Update]:
-    """Every entry with text. A BytesIO, because feedparser opens str arguments as URLs or files."""
+    """Every entry with text. A BytesIO, because feedparser opens str arguments as URLs or files.
+
+    Character references to no character (a surrogate, past U+10FFFF) become U+FFFD first:
+    feedparser's lenient parser crashes on them instead of flagging the feed.
+    """
+    body = _CHAR_REF.sub(_valid_char_ref, body)
     parsed = feedparser.parse(io.BytesIO(body), sanitize_html=True, resolve_relative_uris=False)
     updates: list[Update] = []
     for entry in parsed.entries:

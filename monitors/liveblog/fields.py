@@ -40,13 +40,27 @@ def entry_id(
     """The entry's own id (its URL fragment when it has one), else a content hash."""
     if isinstance(own_id, str) and own_id.strip():
         own = own_id.strip()
-        fragment = urldefrag(own).fragment
-        return fragment or own
+        return _fragment(own) or own
     stamp = published.isoformat() if published else ""
     key = [page_url, stamp, headline or ""]
     if not stamp and not headline:
         key.append(text)
     return hashlib.sha1("\x1f".join(key).encode()).hexdigest()[:16]
+
+
+def _fragment(url: str) -> str:
+    try:
+        return urldefrag(url).fragment
+    except ValueError:  # e.g. "http://[::1": unparsable, but still a usable id
+        return ""
+
+
+def _joined(page_url: str, own_url: str) -> str:
+    """The entry's absolute URL; a broken one ("http://[x") falls back to the page's."""
+    try:
+        return urljoin(page_url, own_url)
+    except ValueError:
+        return page_url
 
 
 def _is_web_url(value: object) -> bool:
@@ -67,7 +81,7 @@ def make_update(
         own_url = own_id  # JSON-LD @id is usually the entry's own URL
     url = page_url
     if isinstance(own_url, str) and own_url.strip():
-        url = urljoin(page_url, own_url.strip())
+        url = _joined(page_url, own_url.strip())
     if not (isinstance(own_id, str) and own_id.strip()) and url != page_url:
         own_id = url
     return Update(

@@ -28,6 +28,8 @@ MAX_DEPTH = 12
 # json-repair is pure Python (~0.1 s per MB, more on hostile input); bigger broken scripts
 # are skipped rather than risk a slow poll.
 MAX_REPAIR_CHARS = 2_000_000
+# A "\ud800" escape without its other half parses to a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _unwrap(text: str) -> str:
@@ -44,6 +46,19 @@ def load_json(text: str) -> Any:
     text = _unwrap(text)
     if not text:
         return None
+    data = _parse(text)
+    if data is not None and _SURROGATE_ESCAPE.search(text):
+        return _whole_characters(data)
+    return data
+
+
+def _whole_characters(data: Any) -> Any:
+    """`data` with each lone surrogate (no encoder takes one) replaced by U+FFFD."""
+    dumped = json.dumps(data, ensure_ascii=False).encode("utf-16", "surrogatepass")
+    return json.loads(dumped.decode("utf-16", "replace"))
+
+
+def _parse(text: str) -> Any:
     try:
         return json.loads(text, strict=False)
     except (ValueError, RecursionError):
