@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.config import ChannelConfig
 from monitors.models import Claim, message_link
 from storage import Store
-from storage.alerts import EvidenceRow
+from storage.alerts import EvidenceRow, channel_name
 from storage.clusters import StoryRow
 
 TOP_STORIES = 10
@@ -137,6 +137,15 @@ class SilentChannel:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldAlert:
+    """An alert kept out of the chat (quiet hours, cool-down, muted channel)."""
+
+    reason: str
+    claim_id: str
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     period: Period
     volume: Volume
@@ -144,6 +153,7 @@ class Digest:
     claims: tuple[ClaimReport, ...]
     silent: tuple[SilentChannel, ...]
     feedback: dict[str, int] = field(default_factory=dict)
+    held: tuple[HeldAlert, ...] = ()
 
     @property
     def new_claims(self) -> int:
@@ -182,11 +192,27 @@ async def build_digest(
         ),
         silent=_silent(await store.channels.all(), channels, volume),
         feedback=await store.alerts.feedback_counts(period.start, period.end),
+        held=await _held(store, period),
     )
 
 
-def channel_name(channel_id: int, username: str | None, title: str | None) -> str:
-    return f"@{username}" if username else (title or str(channel_id))
+async def _held(store: Store, period: Period) -> tuple[HeldAlert, ...]:
+    reasons = dict(await store.alerts.held(period.start, period.end))
+    return tuple(
+        HeldAlert(
+            reason=reasons[alert.id],
+            claim_id=alert.claim_id,
+            source=Source(
+                channel_id=alert.channel_id,
+                channel=alert.channel,
+                category=alert.category,
+                message_id=alert.message_id,
+                date=alert.date,
+                link=alert.link,
+            ),
+        )
+        for alert in await store.alerts.load(list(reasons))
+    )
 
 
 def _volume(rows: Iterable) -> Volume:

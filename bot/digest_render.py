@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -17,6 +18,7 @@ from bot import telegram_html as tg
 from bot.digest import ClaimReport, Digest, Source
 
 TOP_CHANNELS = 10
+MAX_HELD = 20  # held alerts listed; the count covers the rest
 MAX_SOURCES = 3  # refuting posts named per claim; the JSON has them all
 
 
@@ -96,9 +98,26 @@ def _lines(digest: Digest, s: _Style) -> Iterator[str]:
     yield from _claims(digest, s)
     yield from _changed(digest, s)
     yield from _silent(digest, s)
+    yield from _held(digest, s)
     yield ""
     feedback = _counts(digest.feedback) if digest.feedback else "none"
     yield s.bold("Analyst feedback: ") + s.text(feedback)
+
+
+_HELD_REASONS = {"quiet_hours": "quiet hours", "cooldown": "cool-down", "muted": "muted channel"}
+
+
+def _held(digest: Digest, s: _Style) -> Iterator[str]:
+    """Alerts nobody was told about: the digest is where they surface."""
+    if not digest.held:
+        return
+    reasons = Counter(_HELD_REASONS.get(held.reason, held.reason) for held in digest.held)
+    yield ""
+    yield s.bold(f"Held back from the chat ({_counts(dict(reasons.most_common()))})")
+    for held in digest.held[:MAX_HELD]:
+        yield s.text(f"• {held.claim_id}: ") + _source(digest, held.source, s)
+    if len(digest.held) > MAX_HELD:
+        yield s.text(f"… and {len(digest.held) - MAX_HELD} more")
 
 
 def _stories(digest: Digest, s: _Style) -> Iterator[str]:

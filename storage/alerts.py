@@ -341,10 +341,12 @@ class Alerts:
         ]
 
     async def feedback_counts(self, start: datetime, end: datetime) -> dict[str, int]:
-        """Analyst verdicts on matches of posts dated in [start, end)."""
+        """Analyst verdicts given in [start, end) (dated by the post when given before
+        verdicts were dated)."""
         rows = await self._db.fetch_all(
             """SELECT m.feedback, count(*) AS n FROM matches m JOIN posts p ON p.id = m.post_id
-               WHERE m.feedback IS NOT NULL AND p.date >= ? AND p.date < ?
+               WHERE m.feedback IS NOT NULL
+                 AND coalesce(m.feedback_at, p.date) >= ? AND coalesce(m.feedback_at, p.date) < ?
                GROUP BY m.feedback ORDER BY n DESC, m.feedback""",
             (to_db(start), to_db(end)),
         )
