@@ -30,7 +30,8 @@ from bot.liveblog_poll import LiveBlogPoller
 from bot.outputs import Outputs, build_outputs
 from bot.schedule import DigestSchedule, add_interval_job, make_scheduler
 from bot.session import open_bot_client, open_client
-from bot.sinks import Sink
+from bot.sinks import DeliveryError, Sink
+from bot.telegram_html import escape
 from monitors.embedding import Embedder
 from monitors.liveblog import LiveBlogFetcher
 from monitors.telegram import MonitorSettings, Retry, SessionExpired, TelegramMonitor
@@ -40,6 +41,7 @@ from monitors.telegram.history import Progress
 log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[TelegramConfig, Secrets], TelegramClient]
+STALL_PASSES = 2  # reconcile passes reading no channel before the chat is told
 FLUSH_ALERTS_S = 15.0  # how long shutdown waits for due alerts to go out
 TRANSLATION_RETRY_MINUTES = 10  # how often posts whose translation failed are retried
 
@@ -67,6 +69,8 @@ class LiveService:
             if chat_client is not None
             else None
         )
+        monitor.on_stall = self._on_stall
+        self._stall_reported = False
         self.stopping = asyncio.Event()
         self.fatal: BaseException | None = None
         self.tasks = Tasks(monitor.counters, on_fatal=self._on_fatal)
@@ -165,6 +169,11 @@ class LiveService:
 
     async def stop(self) -> None:
         self.stopping.set()
+        if self.fatal is not None:
+            await self.notify(
+                "claimwatch stopped: the Telegram session expired or was revoked. "
+                "Run `claimwatch login` on the server, then start it again."
+            )
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         async with self.monitor.drained():
@@ -194,6 +203,30 @@ class LiveService:
             await self.stop()
         if self.fatal is not None:
             raise ConfigError(f"{self.fatal}: run `claimwatch login` again")
+
+    def _on_stall(self, passes: int) -> None:
+        """Tell the chat once when no channel can be read, and once when it recovers."""
+        if passes >= STALL_PASSES and not self._stall_reported:
+            self._stall_reported = True
+            minutes = passes * self.app.config.telegram.reconcile_minutes
+            self.tasks.spawn(
+                self.notify(
+                    f"claimwatch cannot read any channel ({passes} passes, about {minutes:g} "
+                    "min). Posts are not being collected; see `claimwatch status` and the log."
+                ),
+                "stall notice",
+            )
+        elif passes == 0 and self._stall_reported:
+            self._stall_reported = False
+            self.tasks.spawn(self.notify("claimwatch reads channels again."), "recovery notice")
+
+    async def notify(self, text: str) -> None:
+        """An operator notice in every alert chat, best effort: the log has it anyway."""
+        for sink in self.outputs.telegram:
+            try:
+                await sink.post([f"⚠️ {escape(text)}"])
+            except DeliveryError as exc:
+                log.warning("operator notice to %s failed: %s", sink.name, exc)
 
     def _on_fatal(self, exc: BaseException) -> None:
         log.critical("Telegram session expired or revoked; stopping. Run `claimwatch login`.")

@@ -4,19 +4,22 @@ the bot, into a fake supergroup. Asserted on the exact requests Telethon sends."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
 import pytest
+from telethon import errors
 from telethon.extensions import html as telethon_html
 from telethon.tl import functions, types
 
 from bot import delivery
+from bot.config import ConfigError
 from bot.live import LiveService
 from storage.dates import now_db
 from tests.conftest import make_post
 from tests.fake_chat import ANALYST, STRANGER, FakeChat
-from tests.fake_telegram import FakeChannels, FakeTelegramClient, flood_wait
+from tests.fake_telegram import FakeChannels, FakeTelegramClient, flood_wait, rpc_error
 from tests.test_telegram_service import eventually
 
 RDK, GOV = 1500000001, 1500000002
@@ -244,3 +247,62 @@ async def test_alerts_pending_at_a_crash_are_sent_once_after_restart(tmp_path, w
 
 def _html_of(message) -> str:
     return telethon_html.unparse(message.message, message.entities or [])
+
+
+async def test_a_stalled_client_and_its_recovery_are_told_to_the_chat_once(service, world, chat):
+    history = functions.messages.GetHistoryRequest
+    serve = world.client.handlers[history]
+
+    def refuse(request):
+        raise errors.ChannelPrivateError(request=request)
+
+    world.client.on_request(history, refuse)
+    for _ in range(3):  # no channel can be read, three passes in a row
+        await service.monitor.reconcile()
+    await sent_count(chat, 1)
+    assert "cannot read any channel (2 passes" in chat.texts()[-1]
+    world.client.on_request(history, serve)
+    await service.monitor.reconcile()
+    await sent_count(chat, 2)
+    assert chat.texts()[-1] == "⚠️ claimwatch reads channels again."
+    assert len(chat.texts()) == 2
+
+
+async def test_an_expired_session_is_told_to_the_chat_through_the_bot(tmp_path, world, chat):
+    world.client.fail_next(
+        functions.messages.GetHistoryRequest, rpc_error(errors.AuthKeyUnregisteredError)
+    )
+    service = await open_service(tmp_path, world, chat)
+    with pytest.raises(ConfigError, match="claimwatch login"):
+        await asyncio.wait_for(service.run_until_stopped(), 5)
+    assert "session expired or was revoked" in chat.texts()[-1]
+
+
+async def test_search_status_digest_help_and_unmute_answer_in_html(service, world, chat):
+    await world.publish(RDK, RAID)
+    await sent_count(chat, 1)
+
+    await chat.command("/search saboteurs car")
+    reply = chat.last()
+    assert reply.message.startswith("1 post(s) for saboteurs car")
+    assert text_urls(reply) == ["https://t.me/rdk_front/1"]
+    await chat.command("/search <b>nothing-like-this</b>")
+    assert chat.last().message == "Nothing in the archive for <b>nothing-like-this</b>."
+
+    await chat.command("/status")
+    assert "@rdk_front" in chat.last().message
+    assert isinstance(chat.last().entities[0], types.MessageEntityPre)
+
+    await chat.command("/digest")
+    assert chat.last().message.startswith("Daily digest")
+
+    await chat.command("/help")
+    assert "/search WORDS" in chat.last().message
+
+    await chat.command("/unmute @rdk_front")
+    assert chat.last().message == "@rdk_front was not muted."
+    await chat.command("/mute @rdk_front 0.5")
+    await chat.command("/unmute rdk_front")
+    assert chat.last().message == "Unmuted @rdk_front."
+    await chat.command("/mute @rdk_front forever")
+    assert chat.last().message == "'forever' is not a number of hours"

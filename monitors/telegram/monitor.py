@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from telethon import TelegramClient, errors
@@ -73,6 +73,8 @@ class TelegramMonitor:
         )
         self.handlers = LiveHandlers(store, self._locked_process, self.counters, self.followed)
         self._stalled_passes = 0
+        # Told the count of passes in a row that read no channel (0: reading again).
+        self.on_stall: Callable[[int], None] = lambda passes: None
 
     async def _locked_process(self, posts) -> object:
         async with self._lock:
@@ -168,5 +170,7 @@ class TelegramMonitor:
                 self._stalled_passes,
             )
             self.counters.count("stalled")
-        else:
+            self.on_stall(self._stalled_passes)
+        elif self._stalled_passes:
             self._stalled_passes = 0
+            self.on_stall(0)
