@@ -4,11 +4,14 @@ usage: python benchmarks/bench_lang.py DIR [--limit N] [--export DIR]
 
 DIR holds LANG.txt files, one text a line. Each line is scored whole ("sent") and as two-word
 snippets cut from it: two consecutive words of three letters or more ("snip", what a two-word
-post looks like: "Работает ПВО", not "на реке") and any two consecutive words ("pair"). The
-position comes from a hash of the line, so every run cuts the same words. With
+post looks like: "Работает ПВО", not "на реке"), any two consecutive words ("pair") and one
+word of three letters or more, lower-cased as in a word list ("word"; "und" counts as a miss,
+and "wrong_word" is the share answered with another language). The position comes from a hash
+of the line, so every run cuts the same words. With
 --export, the texts of a Telegram Desktop export tree (result.json files) are detected too and
 the share of each language is printed: on a one-language corpus that share is the accuracy.
-The last line holds the figures as key=value pairs.
+The last line holds the figures as key=value pairs, with the detector's load time and the
+memory it takes (growth of the process's peak RSS while it loads).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import time
 import zlib
 from collections import Counter
@@ -28,6 +32,7 @@ from langdetect.lang_detect_exception import LangDetectException
 from monitors.language import LanguageDetector
 
 _WORD = re.compile(r"^\W*[^\W\d_]+(?:[-'’][^\W\d_]+)*\W*$")
+_PUNCTUATION = re.compile(r"^\W+|\W+$")
 
 Detect = Callable[[str], str]
 
@@ -40,33 +45,36 @@ def load(directory: Path, limit: int | None) -> dict[str, list[str]]:
     return texts
 
 
-def snippet(line: str, min_letters: int = 3) -> str:
-    """Two consecutive words of at least min_letters letters, where the line's hash says."""
-    pairs = [
-        (first, second)
-        for first, second in zip(line.split(), line.split()[1:], strict=False)
+def snippet(line: str, min_letters: int = 3, size: int = 2) -> str:
+    """`size` consecutive words of at least min_letters letters, where the line's hash says."""
+    words = line.split()
+    runs = [
+        words[i : i + size]
+        for i in range(len(words) - size + 1)
         if all(
             _WORD.match(word) and sum(map(str.isalpha, word)) >= min_letters
-            for word in (first, second)
+            for word in words[i : i + size]
         )
     ]
-    if not pairs:
+    if not runs:
         return ""
-    return " ".join(pairs[zlib.crc32(line.encode()) % len(pairs)])
+    return " ".join(runs[zlib.crc32(line.encode()) % len(runs)])
 
 
-CUTS = ("sent", "snip", "pair")
+CUTS = ("sent", "snip", "pair", "word")
 
 
 def cuts(lines: list[str]) -> dict[str, list[str]]:
-    """The lines whole, as content-word snippets and as any-word pairs (lines too short for a
-    cut are left out of it)."""
+    """The lines whole, as content-word snippets, any-word pairs and single words (lines too
+    short for a cut are left out of it)."""
     snips = [snippet(line) for line in lines]
     pairs = [snippet(line, min_letters=1) for line in lines]
+    words = [_PUNCTUATION.sub("", snippet(line, size=1)).lower() for line in lines]
     return {
         "sent": lines,
         "snip": [text for text in snips if text],
         "pair": [text for text in pairs if text],
+        "word": [text for text in words if text],
     }
 
 
@@ -107,9 +115,12 @@ def export_texts(directory: Path) -> Iterator[str]:
 
 def score_lines(directory: Path, limit: int | None) -> dict[str, float]:
     """Accuracy per language and cut, ours next to plain langdetect, and mean µs per text."""
+    before = _peak_rss_mb()
+    start = time.perf_counter()
     ours = LanguageDetector(cache_size=0).detect  # no cache: every text pays full price
+    figures: dict[str, float] = {"load_s": time.perf_counter() - start}
+    figures["detector_rss_mb"] = _peak_rss_mb() - before
     plain = plain_langdetect()
-    figures: dict[str, float] = {}
     spent = {"": 0.0, "plain_": 0.0}
     count = 0
     print(f"{'lang':<5}{'n':>5}" + "".join(f"{cut:>7}{'plain':>7}" for cut in CUTS))
@@ -120,11 +131,15 @@ def score_lines(directory: Path, limit: int | None) -> dict[str, float]:
                 answers, mean_us = timed(detect, texts)
                 row.append(sum(answer == lang for answer in answers) / len(texts))
                 figures[f"{name}{cut}_{lang}"] = row[-1]
+                if cut == "word" and not name:
+                    wrong = sum(answer not in (lang, "und") for answer in answers)
+                    figures[f"wrong_word_{lang}"] = wrong / len(texts)
                 spent[name] += mean_us * len(texts)
             count += len(texts)
         print(f"{lang:<5}{len(lines):>5}" + "".join(f"{accuracy:>7.1%}" for accuracy in row))
     figures["us_per_text"] = spent[""] / count
     figures["plain_us_per_text"] = spent["plain_"] / count
+    figures["peak_rss_mb"] = _peak_rss_mb()  # the whole process, plain langdetect included
     return figures
 
 
@@ -141,6 +156,10 @@ def score_export(directory: Path) -> dict[str, float]:
         "export_ru": shares["ru"] / len(texts),
         "export_und": shares["und"] / len(texts),
     }
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _figure(value: float) -> str:

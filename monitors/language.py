@@ -6,20 +6,24 @@ alphabet and spelling rules, and a post goes to the languages whose spelling fit
 words. What spelling leaves open is settled by a log-linear score: langdetect's n-gram
 likelihoods (read exactly from our own factory's table; its random sampling is overconfident on
 a few words), Russian and Ukrainian dictionaries (pymorphy3), function words, Belarusian sound
-marks, and the channel's hints. Serbian gets a profile made by transliterating langdetect's
-Croatian one (one language, two scripts); Belarusian borrows its neighbours' n-gram likelihood
-and must show its own marks. Latin-script text goes to the Latin-script languages asked for
-(seeded langdetect when there are several), other scripts to all of langdetect's profiles.
+marks and Belarusian respellings of Russian words, and the channel's hints. Serbian gets a
+profile made by transliterating langdetect's Croatian one (one language, two scripts);
+Belarusian borrows its neighbours' n-gram likelihood and must show its own marks. A lone word
+gets a language only when that score clearly prefers one. lingua's n-gram models were tried
+instead (issue 7): as accurate on two words, +160 MB of memory. Latin-script text goes to the
+Latin-script languages asked for (seeded langdetect when there are several), other scripts to
+all of langdetect's profiles.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import pymorphy3
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
@@ -112,7 +116,7 @@ _HOMOGLYPHS = str.maketrans("aceiopxyABCEHIKMOPTXY", "асеіорхуАВСЕН
 # Latin words inside Cyrillic posts are mostly names, terms and code, the reverse is rare: a
 # Cyrillic letter counts twice when finding the dominant script.
 _SCRIPT_WEIGHTS = {"cyrillic": 2, "latin": 1, "other": 1}
-MIN_WORDS = 2  # one word is a name, a tag or an exclamation more often than a sentence
+MIN_WORDS = 2  # a lone word is as often a name, tag or exclamation: it needs a clear lead
 MAX_CHARS = 1000  # the opening of a post tells its language; the rest only costs time
 MAX_WORDS = 60  # words whose spelling is checked
 MAX_LOOKUPS = 12  # words looked up in the dictionaries
@@ -121,11 +125,20 @@ MAX_SCORED_CHARS = 300  # characters scored for n-grams
 LOGLIK_SCALE = 1 / 3  # 1-, 2- and 3-grams overlap: their naive sum counts each letter thrice
 LEXICON_NATS = 3.0  # per word in the language's dictionary...
 UNKNOWN_COST = 1.5  # ...and this many times that per word missing from it
+# A word the dictionary knows is weaker evidence than one it lacks: Bulgarian, Serbian and
+# Macedonian (no dictionary here) share much of the vocabulary.
+KNOWN_WORD = 1.0
 VOTE_NATS = 3.0  # per function word
 MARK_NATS = 4.0  # per Belarusian mark
 # A language the channel is configured with: worth about two dictionary words, enough to tip
 # a post both languages could have written, not one whose words only exist in another.
 HINT_NATS = 6.0
+# Belarusian shares many words with Russian and Ukrainian but spells many others its own way
+# (akanye, ць, ў): a word their dictionaries know counts half as much for it.
+SHARED_NATS = LEXICON_NATS / 2
+# A lone word needs a lead over the runner-up worth that half: a word the neighbours' dictionary
+# knows, with no Belarusian mark, is theirs; less is a guess.
+LONE_WORD_MARGIN = SHARED_NATS
 # Russian and Ukrainian dominate the channels this service follows; the prior only tips texts
 # too short for anything else to decide.
 PRIOR = {"bg": 0.5, "sr": 0.5, "mk": 0.5}
@@ -159,6 +172,33 @@ def _belarusian_marks(text: str) -> int:
     return len(_BELARUSIAN_MARKS.findall(text)) - len(_TWO_O.findall(text))
 
 
+# Belarusian spells the sounds of words it shares with Russian: undo that and a Russian
+# dictionary knows them (фота -> фото, пункце -> пункте, футбольны -> футбольный). Akanye is
+# undone last, by trying о for each а (unstressed о is written а), at most MAX_AKANYE of them.
+_RUSSIAN_SOUNDS = (
+    (re.compile(r"ц(?=[ьеёюяі])"), "т"),
+    (re.compile(r"дз(?=[ьеёюяі])"), "д"),
+    (re.compile(r"шч"), "щ"),
+    (re.compile(r"ў"), "в"),
+    (re.compile(r"і"), "и"),
+    (re.compile(r"(?<=[бвгдзклмнпрстфхцчшж])э"), "е"),
+    (re.compile(r"(?<=[бвгдзклмнпрстфхцжчш])([ыи])$"), r"\1й"),  # добры: добрый (і is и by now)
+)
+MAX_AKANYE = 3
+
+
+def russian_spellings(word: str) -> Iterator[str]:
+    """The spellings a Russian writer would give a lower-case Belarusian word."""
+    for pattern, sound in _RUSSIAN_SOUNDS:
+        word = pattern.sub(sound, word)
+    slots = [i for i, ch in enumerate(word) if ch == "а"][:MAX_AKANYE]
+    for chosen in itertools.product("ао", repeat=len(slots)):
+        letters = list(word)
+        for i, letter in zip(slots, chosen, strict=True):
+            letters[i] = letter
+        yield "".join(letters)
+
+
 def _votes(words: Iterable[str], candidates: Sequence[str]) -> dict[str, float]:
     """Function-word votes among the candidates; a word shared by all of them says nothing."""
     votes = dict.fromkeys(candidates, 0.0)
@@ -171,14 +211,14 @@ def _votes(words: Iterable[str], candidates: Sequence[str]) -> dict[str, float]:
 
 
 def _lexicon_score(words: Sequence[str], known: Sequence[bool]) -> float:
-    """+1 per word the dictionary knows, -UNKNOWN_COST per word it does not.
+    """+KNOWN_WORD per word the dictionary knows, -UNKNOWN_COST per word it does not.
 
     An unknown capitalised word after the first is most likely a name, so it costs nothing.
     """
     score = 0.0
     for i, (word, is_known) in enumerate(zip(words, known, strict=True)):
         if is_known:
-            score += 1
+            score += KNOWN_WORD
         elif i == 0 or not word[0].isupper():
             score -= UNKNOWN_COST
     return score
@@ -260,15 +300,17 @@ class LanguageDetector:
         if not letters[script]:
             return UNDETERMINED
         evidence = len(scripts.get(script, ()))  # words of tags alone do not make a sentence
+        if not evidence:
+            return UNDETERMINED
         words = scripts.get(script, []) + tags.get(script, [])
         if script == "cyrillic":
             if not self._cyrillic_langs:
                 return UNDETERMINED
             return self._cyrillic_lang(words[:MAX_WORDS], evidence, hints)
-        if evidence < MIN_WORDS:
-            return UNDETERMINED
         if script == "latin" and len(self._latin_langs) == 1:
             return self._latin_langs[0]
+        if evidence < MIN_WORDS:  # langdetect's guess on one word is noise
+            return UNDETERMINED
         # No Latin-script language asked for: self._latin is None and the answer is "und".
         factory = self._latin if script == "latin" else self._everything
         probs = self._langdetect(factory, words, hints)
@@ -279,16 +321,15 @@ class LanguageDetector:
     def _cyrillic_lang(self, words: list[str], evidence: int, hints: tuple[str, ...]) -> str:
         lowered = [word.lower().translate(_APOSTROPHES) for word in words]
         candidates = spelling_candidates(dict.fromkeys(lowered), self._cyrillic_langs)
-        if evidence < MIN_WORDS:
-            # A lone word counts only when its letters leave one language and the channel agrees.
-            decisive = evidence == 1 and len(candidates) == 1 and candidates[0] in hints
-            return candidates[0] if decisive else UNDETERMINED
         if len(candidates) == 1:
             return candidates[0]
         scores = self._scores(words, lowered, candidates)
         for lang in hints:
             if lang in scores:
                 scores[lang] += HINT_NATS
+        best, second = sorted(scores.values(), reverse=True)[:2]
+        if evidence < MIN_WORDS and best - second < LONE_WORD_MARGIN:
+            return UNDETERMINED
         return max(candidates, key=scores.__getitem__)
 
     def _scores(self, words: list[str], lowered: list[str], candidates: list[str]) -> dict:
@@ -307,12 +348,22 @@ class LanguageDetector:
             if lang in scores:
                 scores[lang] += LEXICON_NATS * _lexicon_score(content, found)
         if "be" in scores:
-            # No Belarusian dictionary: credit the words it shares with its neighbours.
+            # No Belarusian dictionary: credit the words it may share with its neighbours.
             shared = [any(found) for found in zip(*known.values(), strict=True)]
-            scores["be"] += LEXICON_NATS * sum(shared)
+            scores["be"] += SHARED_NATS * sum(shared)
+            if "ru" in self._lexicons:
+                scores["be"] += MARK_NATS * self._respelt(content, shared)
         for lang, votes in _votes(lowered, candidates).items():
             scores[lang] += VOTE_NATS * votes + math.log(PRIOR.get(lang, 1.0))
         return scores
+
+    def _respelt(self, words: list[str], known: list[bool]) -> int:
+        """Words no dictionary knows until respelt the Russian way: Belarusian spellings."""
+        russian = self._lexicons["ru"]
+        return sum(
+            not found and any(map(russian.word_is_known, russian_spellings(word.lower())))
+            for word, found in zip(words, known, strict=True)
+        )
 
     def _loglik(self, words: list[str], langs: list[str]) -> dict[str, float]:
         """Log-likelihood of the words' 1- to 3-grams under each langdetect profile, scaled."""
