@@ -161,7 +161,7 @@ class App:
         if self.translator is None:
             return 0
         result = await self.pipeline.retry_translations()
-        if result.alert_ids:
+        if result.items:  # new alerts, or sent ones that now have their English
             self.delivery.wake.set()
         return len(result.items)
 

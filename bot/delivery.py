@@ -155,8 +155,11 @@ class DeliveryWorker:
             except Exception:
                 log.exception("delivery pass failed; retrying")
             self.wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that races a wake-up, and the service would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), poll_s)
+                async with asyncio.timeout(poll_s):
+                    await self.wake.wait()
 
     async def close(self) -> None:
         for sink in self._sinks:

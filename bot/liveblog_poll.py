@@ -118,7 +118,8 @@ class LiveBlogPoller:
             except Exception:
                 log.exception("live-blog poll round failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self._seconds_to_next())
+                async with asyncio.timeout(self._seconds_to_next()):  # not wait_for: see delivery
+                    await stopping.wait()
 
     def _blogs(self) -> list[LiveBlogConfig]:
         return list({blog.url: blog for blog in self._app.config.liveblogs}.values())

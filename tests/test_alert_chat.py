@@ -20,6 +20,7 @@ from storage.dates import now_db
 from tests.conftest import make_post
 from tests.fake_chat import ANALYST, STRANGER, FakeChat
 from tests.fake_telegram import FakeChannels, FakeTelegramClient, flood_wait, rpc_error
+from tests.libretranslate_server import LibreTranslateServer, Reply
 from tests.test_telegram_service import eventually
 
 RDK, GOV = 1500000001, 1500000002
@@ -56,6 +57,12 @@ embedder = "none"
 [telegram]
 session = "{session}"
 """
+TRANSLATION = """[translation]
+backend = "libre"
+url = "{url}"
+timeout_s = 2
+rate_per_s = 1000"""
+RAID_IN_ENGLISH = "Saboteurs fired on a car in Bryansk region, the driver died, a child was hurt."
 SendMessage = functions.messages.SendMessageRequest
 EditMessage = functions.messages.EditMessageRequest
 
@@ -79,10 +86,10 @@ def no_waiting(monkeypatch):
     monkeypatch.setattr("bot.telegram_sink.GROUP_SPACING_S", 0.0)
 
 
-async def open_service(tmp_path, world, chat) -> LiveService:
+async def open_service(tmp_path, world, chat, config: str = CONFIG) -> LiveService:
     path = tmp_path / "config.toml"
     path.write_text(
-        CONFIG.format(chat=chat.marked_id, analyst=ANALYST.id, session=tmp_path / "s.session"),
+        config.format(chat=chat.marked_id, analyst=ANALYST.id, session=tmp_path / "s.session"),
         encoding="utf-8",
     )
     return await LiveService.prepare(
@@ -306,3 +313,28 @@ async def test_search_status_digest_help_and_unmute_answer_in_html(service, worl
     assert chat.last().message == "Unmuted @rdk_front."
     await chat.command("/mute @rdk_front forever")
     assert chat.last().message == "'forever' is not a number of hours"
+
+
+async def test_a_late_translation_updates_the_sent_alert(tmp_path, world, chat):
+    """Translation down when the alert went out: the retry edits it, never a second one."""
+    story = "Диверсанты обстреляли автомобиль в Брянской области, водитель погиб, ранен ребёнок."
+    with LibreTranslateServer(lambda seen: RAID_IN_ENGLISH) as server:
+        server.script(Reply(status=400))  # refused at once: no retries now
+        extra = f'\n[[claims]]\nid = "car-ru"\ntext = "{story}"\n'
+        config = CONFIG.replace('[translation]\nbackend = "none"', extra + TRANSLATION)
+        service = await open_service(tmp_path, world, chat, config.replace("{url}", server.url))
+        await service.start()
+        try:
+            await world.publish(RDK, story)
+            await sent_count(chat, 1)
+            assert "English" not in chat.texts()[0]
+            await service.app.retry_translations()
+
+            async def edited() -> bool:
+                return bool(chat.client.sent(EditMessage))
+
+            await eventually(edited)
+        finally:
+            await service.stop()
+    assert len(chat.client.sent(SendMessage)) == 1
+    assert RAID_IN_ENGLISH in chat.texts()[0]
