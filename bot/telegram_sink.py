@@ -24,6 +24,7 @@ from bot.alert_render import render_alert_html
 from bot.digest import Digest
 from bot.digest_render import render_html
 from bot.sinks import DeliveryError
+from monitors.telegram.guard import TRANSIENT
 from storage import Alert
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,6 @@ T = TypeVar("T")
 
 GROUP_SPACING_S = 3.0  # 20 messages a minute in a group
 PRIVATE_SPACING_S = 1.0  # about one a second in a private chat
-TRANSIENT = (
-    errors.ServerError,
-    errors.RpcCallFailError,
-    errors.TimedOutError,
-    ConnectionError,
-    TimeoutError,
-    OSError,
-)
 
 
 class TelegramSink:
@@ -119,7 +112,7 @@ class TelegramSink:
                 raise DeliveryError(f"flood wait {exc.seconds} s", retry_after=exc.seconds) from exc
             except errors.MessageNotModifiedError:
                 return None  # an edit that changes nothing Telegram shows: done
-            except TRANSIENT as exc:
+            except (*TRANSIENT, OSError) as exc:
                 raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
             except (errors.RPCError, ValueError) as exc:
                 # 400/403/401: chat gone, bot removed or not allowed to post, bad request.

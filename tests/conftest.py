@@ -4,8 +4,10 @@ import pytest
 
 from monitors.models import Post
 from storage import Store
+from tests.fake_telegram import FakeChannels, FakeTelegramClient
 
 T0 = datetime(2023, 3, 2, 8, 0, tzinfo=UTC)
+RDK, GOV = 1500000001, 1500000002  # the channels of the `world` fixture
 
 
 def make_post(channel_id: int = 100, message_id: int = 1, text: str = "текст", **extra) -> Post:
@@ -18,3 +20,12 @@ async def store(tmp_path):
     store = await Store.open(tmp_path / "test.db")
     yield store
     await store.close()
+
+
+@pytest.fixture
+def world() -> FakeChannels:
+    """The fake Telegram with two public channels, a partisan group and a governor."""
+    world = FakeChannels(FakeTelegramClient())
+    world.add_channel(RDK, "rdk_front", "RDK front")
+    world.add_channel(GOV, "gubernator_br", "Governor")
+    return world

@@ -17,13 +17,12 @@ from bot import delivery
 from bot.config import ConfigError
 from bot.live import LiveService
 from storage.dates import now_db
-from tests.conftest import make_post
+from tests.conftest import GOV, RDK, make_post
 from tests.fake_chat import ANALYST, STRANGER, FakeChat
-from tests.fake_telegram import FakeChannels, FakeTelegramClient, flood_wait, rpc_error
+from tests.fake_telegram import FakeTelegramClient, flood_wait, rpc_error
 from tests.libretranslate_server import LibreTranslateServer, Reply
 from tests.test_telegram_service import eventually
 
-RDK, GOV = 1500000001, 1500000002
 ENV = {
     "CLAIMWATCH_API_ID": "12345",
     "CLAIMWATCH_API_HASH": "abcdef",
@@ -65,14 +64,6 @@ rate_per_s = 1000"""
 RAID_IN_ENGLISH = "Saboteurs fired on a car in Bryansk region, the driver died, a child was hurt."
 SendMessage = functions.messages.SendMessageRequest
 EditMessage = functions.messages.EditMessageRequest
-
-
-@pytest.fixture
-def world():
-    world = FakeChannels(FakeTelegramClient())
-    world.add_channel(RDK, "rdk_front", "RDK front")
-    world.add_channel(GOV, "gubernator_br", "Governor")
-    return world
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from bot.live import LiveService
 from bot.schedule import due_day, utc_now
 from bot.session import open_client, session_path
 from bot.status import show_status
-from tests.fake_telegram import FakeChannels, FakeTelegramClient, rpc_error
+from tests.conftest import GOV, RDK
+from tests.fake_telegram import rpc_error
 
-RDK, GOV = 1500000001, 1500000002
 ENV = {"CLAIMWATCH_API_ID": "12345", "CLAIMWATCH_API_HASH": "abcdef"}
 CONFIG = """
 [[channels]]
@@ -31,14 +31,6 @@ backend = "none"
 [telegram]
 session = "{session}"
 """
-
-
-@pytest.fixture
-def world():
-    world = FakeChannels(FakeTelegramClient())
-    world.add_channel(RDK, "rdk_front", "RDK front")
-    world.add_channel(GOV, "gubernator_br", "Governor")
-    return world
 
 
 def write_config(tmp_path, extra: str = ""):
