@@ -27,6 +27,7 @@ def describe_config(config: Config, path: Path) -> str:
         f"  claims: {len(config.claims)} inline; live blogs: {len(config.liveblogs)}",
         f"  alerts: to {destinations or 'nowhere'}; threshold "
         + (f"{threshold:.2f}" if threshold is not None else "default (calibrated)"),
+        *_chat_lines(config),
         f"  translation: {config.translation.backend} -> {config.translation.target}",
         f"  digest: {config.digest.time.strftime('%H:%M')} {config.digest.timezone}",
         f"  storage: {config.storage.path}",
@@ -34,6 +35,20 @@ def describe_config(config: Config, path: Path) -> str:
     if len(config.channels) > 500:
         lines.append("  warning: one account following more than 500 channels hits Telegram limits")
     return "\n".join(lines)
+
+
+def _chat_lines(config: Config) -> list[str]:
+    alerts = config.alerts
+    if not alerts.chats:
+        return []
+    who = f"{len(alerts.analysts)} analyst(s)" if alerts.analysts else "any member of the chat"
+    quiet = alerts.quiet_hours
+    return [
+        f"  chat: via the {alerts.via}"
+        + (" (no buttons)" if alerts.via == "user" else "")
+        + f"; commands from {who}; cool-down {alerts.cooldown_minutes:g} min; quiet hours "
+        + (f"{quiet.start:%H:%M}-{quiet.end:%H:%M}" if quiet else "none")
+    ]
 
 
 async def describe_replay(store: Store, summary) -> str:
