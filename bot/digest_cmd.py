@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from bot.config import Config
+from telethon import TelegramClient
+
+from bot.config import Config, Secrets
 from bot.digest import Digest
 from bot.digest_chart import render_chart
 from bot.digest_render import render_html, render_json, render_text
 from bot.digest_send import DigestPublisher
 from bot.outputs import build_outputs
+from bot.session import chat_client
 from storage import Store
 
 
@@ -38,14 +43,31 @@ async def digest_command(
     out: Path | None,
     send: bool,
     stream: IO[str] = sys.stdout,
+    chat: AbstractAsyncContextManager[TelegramClient | None] | None = None,
 ) -> None:
-    """Without `send`, print the digest in `fmt`; with it, deliver it (once per day)."""
+    """Without `send`, print the digest in `fmt`; with it, deliver it (once per day) to
+    every destination, the alert chats through `chat` (by default the configured bot)."""
     day = day or yesterday(config.digest.timezone)
+    if not send:
+        chat = contextlib.nullcontext()
+    async with chat or chat_client(config, Secrets.from_env()) as client:
+        await _digest(config, day, db, fmt, out, send, stream, client)
+
+
+async def _digest(
+    config: Config,
+    day: date,
+    db: Path | None,
+    fmt: str,
+    out: Path | None,
+    send: bool,
+    stream: IO[str],
+    client: TelegramClient | None,
+) -> None:
     store = await Store.open(db or config.storage.path)
     try:
-        publisher = DigestPublisher(
-            store, config, build_outputs(config).digest_senders if send else ()
-        )
+        senders = build_outputs(config, client).digest_senders if send else ()
+        publisher = DigestPublisher(store, config, senders, chart=client is not None)
         digest = await publisher.build(day)
         if out is not None:
             chart = await asyncio.to_thread(write_chart, digest, out)

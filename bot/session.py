@@ -7,13 +7,15 @@ CLAIMWATCH_SESSION_STRING instead, and then no file is written at all.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from telethon import TelegramClient
 from telethon.sessions import StringSession
 
-from bot.config import ConfigError, Secrets, TelegramConfig
+from bot.config import Config, ConfigError, Secrets, TelegramConfig
 
 SESSION_SUFFIX = ".session"  # Telethon appends it to a session name lacking it
 
@@ -55,6 +57,28 @@ def open_bot_client(config: TelegramConfig, secrets: Secrets) -> TelegramClient:
         user = session_path(config)
         session = str(private_file(user.with_name(user.stem + "-bot" + SESSION_SUFFIX)))
     return TelegramClient(session, api_id, api_hash, flood_sleep_threshold=0)
+
+
+@contextlib.asynccontextmanager
+async def chat_client(config: Config, secrets: Secrets) -> AsyncIterator[TelegramClient | None]:
+    """A connected client for the alert chats (the bot, or the user session), for a
+    command that posts once (`digest --send`); None when no chat is configured."""
+    if not config.alerts.chats:
+        yield None
+        return
+    bot = config.alerts.via == "bot"
+    client = (
+        open_bot_client(config.telegram, secrets) if bot else open_client(config.telegram, secrets)
+    )
+    await client.connect()
+    try:
+        if not await client.is_user_authorized():
+            if not bot:
+                raise ConfigError("the Telegram session is not logged in: run `claimwatch login`")
+            await client.sign_in(bot_token=secrets.bot_token)
+        yield client
+    finally:
+        await client.disconnect()
 
 
 def session_path(config: TelegramConfig) -> Path:

@@ -37,6 +37,9 @@ class FakeChat:
         client.on_request(functions.messages.SendMessageRequest, self._send)
         client.on_request(functions.messages.EditMessageRequest, self._edit)
         client.on_request(functions.messages.SetBotCallbackAnswerRequest, self._answer)
+        client.on_request(functions.upload.SaveFilePartRequest, lambda request: True)
+        client.on_request(functions.messages.SendMediaRequest, self._send)
+        self.photos: list[str] = []  # captions of the images sent
 
     @property
     def marked_id(self) -> int:
@@ -96,7 +99,10 @@ class FakeChat:
         return types.messages.Chats([self.channel])
 
     def _send(self, request) -> types.UpdateShortSentMessage:
+        """SendMessage, or SendMedia (whose text is the caption)."""
         self._check_peer(request.peer)
+        if isinstance(request, functions.messages.SendMediaRequest):
+            self.photos.append(request.message)
         message = types.Message(
             id=self._next_id(),
             peer_id=types.PeerChannel(self.channel.id),

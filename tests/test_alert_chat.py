@@ -5,6 +5,7 @@ the bot, into a fake supergroup. Asserted on the exact requests Telethon sends."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -14,7 +15,9 @@ from telethon.extensions import html as telethon_html
 from telethon.tl import functions, types
 
 from bot import delivery
-from bot.config import ConfigError
+from bot.app import App
+from bot.config import ConfigError, load_config
+from bot.digest_cmd import digest_command
 from bot.live import LiveService
 from storage.dates import now_db
 from tests.conftest import GOV, RDK, make_post
@@ -329,3 +332,32 @@ async def test_a_late_translation_updates_the_sent_alert(tmp_path, world, chat):
             await service.stop()
     assert len(chat.client.sent(SendMessage)) == 1
     assert RAID_IN_ENGLISH in chat.texts()[0]
+
+
+async def test_digest_send_posts_the_digest_and_its_chart_to_the_chat(tmp_path, world, chat):
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(
+        CONFIG.format(chat=chat.marked_id, analyst=ANALYST.id, session=tmp_path / "s.session"),
+        encoding="utf-8",
+    )
+    config = load_config(config_path)
+    app = await App.open(config, db_path=tmp_path / "cw.db", embedder=None)
+    await app.process([make_post(RDK, 1, RAID, channel_username="rdk_front")])
+    await app.close()
+    await chat.client.connect()
+    day = make_post().date.date()
+    for _ in range(2):  # the second time: already sent, nothing posted
+        await digest_command(
+            config,
+            day=day,
+            db=tmp_path / "cw.db",
+            fmt="text",
+            out=None,
+            send=True,
+            chat=contextlib.nullcontext(chat.client),
+        )
+    assert [text.split("\n")[0] for text in chat.texts()] == [
+        f"Daily digest · {day:%a %-d %b %Y} (UTC)",
+        f"Posts per hour, {day:%Y-%m-%d}",
+    ]
+    assert chat.photos == [f"Posts per hour, {day:%Y-%m-%d}"]
