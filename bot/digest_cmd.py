@@ -42,7 +42,7 @@ async def digest_command(
     fmt: str,
     out: Path | None,
     send: bool,
-    stream: IO[str] = sys.stdout,
+    stream: IO[str] | None = None,
     chat: AbstractAsyncContextManager[TelegramClient | None] | None = None,
 ) -> None:
     """Without `send`, print the digest in `fmt`; with it, deliver it (once per day) to
@@ -51,7 +51,7 @@ async def digest_command(
     if not send:
         chat = contextlib.nullcontext()
     async with chat or chat_client(config, Secrets.from_env()) as client:
-        await _digest(config, day, db, fmt, out, send, stream, client)
+        await _digest(config, day, db, fmt, out, send, stream or sys.stdout, client)
 
 
 async def _digest(
