@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 ClientFactory = Callable[[TelegramConfig, Secrets], TelegramClient]
 STALL_PASSES = 2  # reconcile passes reading no channel before the chat is told
 FLUSH_ALERTS_S = 15.0  # how long shutdown waits for due alerts to go out
-TRANSLATION_RETRY_MINUTES = 10  # how often posts whose translation failed are retried
+TRANSLATION_RETRY_MINUTES = 10
+# How often due live blogs are looked for; each blog keeps its own poll_minutes.
+LIVEBLOG_TICK_MINUTES = 0.5  # how often posts whose translation failed are retried
 
 
 class LiveService:
@@ -69,6 +71,8 @@ class LiveService:
             if chat_client is not None
             else None
         )
+        self._fetcher = LiveBlogFetcher()
+        self.poller = LiveBlogPoller(app, self._fetcher)
         monitor.on_stall = self._on_stall
         self._stall_reported = False
         self.stopping = asyncio.Event()
@@ -127,7 +131,6 @@ class LiveService:
         self.tasks.spawn(self.monitor.set_channels(self.app.config.channels), "follow channels")
         self.tasks.spawn(self.app.delivery.run(), "alert delivery")
         self.tasks.spawn(self.monitor.run_reconcile(), "reconcile")
-        self.tasks.spawn(self._poll_liveblogs(), "live-blog polls")
         self.tasks.spawn(self._keep_connected(), "connection watchdog")
         await self._start_schedule()
         log.info("following %d configured channel(s)", len(self.app.config.channels))
@@ -136,6 +139,13 @@ class LiveService:
         """The scheduled jobs: failed translations retried, and the daily digest with
         its start-up catch-up for a day missed while the service was down."""
         config = self.app.config
+        add_interval_job(
+            self.scheduler,
+            self.poller.poll_once,
+            minutes=LIVEBLOG_TICK_MINUTES,
+            job_id="live-blog polls",
+            start_now=True,
+        )
         if self.app.translator is not None:
             add_interval_job(
                 self.scheduler,
@@ -183,6 +193,7 @@ class LiveService:
                 await asyncio.wait_for(self.app.delivery.deliver_due(), FLUSH_ALERTS_S)
         if self.chat is not None:
             self.chat.stop()
+        await self._fetcher.aclose()
         await self.client.disconnect()
         if self.chat_client is not None and self.chat_client is not self.client:
             await self.chat_client.disconnect()
@@ -232,11 +243,6 @@ class LiveService:
         log.critical("Telegram session expired or revoked; stopping. Run `claimwatch login`.")
         self.fatal = exc
         self.stopping.set()
-
-    async def _poll_liveblogs(self) -> None:
-        """Claims from the configured live blogs, each on its own schedule."""
-        async with LiveBlogFetcher() as fetcher:
-            await LiveBlogPoller(self.app, fetcher).run(self.stopping)
 
     async def _start_bot(self, bot: TelegramClient) -> None:
         await self._reconnect("connect bot", bot.connect)

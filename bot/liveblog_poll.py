@@ -9,7 +9,6 @@ guarded: one broken blog is logged and retried later, the others carry on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 3600.0
-# The loop wakes at least this often, so blogs added by a config reload start soon.
-MAX_SLEEP_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +107,6 @@ class LiveBlogPoller:
         polls = await asyncio.gather(*(self._poll_guarded(blog, now) for blog in due))
         return PollReport(tuple(polls))
 
-    async def run(self, stopping: asyncio.Event) -> None:
-        """Poll until `stopping` is set; a failed round is logged and the loop goes on."""
-        while not stopping.is_set():
-            try:
-                await self.poll_once()
-            except Exception:
-                log.exception("live-blog poll round failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._seconds_to_next()):  # not wait_for: see delivery
-                    await stopping.wait()
-
     def _blogs(self) -> list[LiveBlogConfig]:
         return list({blog.url: blog for blog in self._app.config.liveblogs}.values())
 
@@ -128,15 +114,6 @@ class LiveBlogPoller:
         if self._states is None:
             self._states = await self._app.store.liveblogs.states()
         return self._states
-
-    def _seconds_to_next(self) -> float:
-        states, now = self._states or {}, self._clock()
-        waits = [
-            (state.next_poll_at - now).total_seconds()
-            for blog in self._blogs()
-            if (state := states.get(blog.url)) and state.next_poll_at
-        ]
-        return max(0.0, min([MAX_SLEEP_S, *waits]))
 
     async def _poll_guarded(self, blog: LiveBlogConfig, now: datetime) -> BlogPoll:
         state = (self._states or {}).get(blog.url) or BlogState(blog.url)

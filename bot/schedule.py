@@ -96,9 +96,11 @@ def add_interval_job(
     *,
     minutes: float,
     job_id: str,
+    start_now: bool = False,
 ) -> None:
     """A periodic job (live-blog polls, reconciliation) on the shared scheduler; a run
-    that would overlap the previous one is skipped, missed runs collapse into one."""
+    that would overlap the previous one is skipped, missed runs collapse into one.
+    `start_now` runs it once as soon as the scheduler starts."""
     scheduler.add_job(
         func,
         IntervalTrigger(minutes=minutes),
@@ -107,6 +109,7 @@ def add_interval_job(
         coalesce=True,
         max_instances=1,
         replace_existing=True,
+        **({"next_run_time": utc_now()} if start_now else {}),
     )
 
 

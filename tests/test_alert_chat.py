@@ -361,3 +361,8 @@ async def test_digest_send_posts_the_digest_and_its_chart_to_the_chat(tmp_path, 
         f"Posts per hour, {day:%Y-%m-%d}",
     ]
     assert chat.photos == [f"Posts per hour, {day:%Y-%m-%d}"]
+
+
+async def test_live_blog_polls_and_the_digest_share_one_scheduler(service):
+    jobs = {job.id for job in service.scheduler.get_jobs()}
+    assert {"digest", "live-blog polls"} <= jobs

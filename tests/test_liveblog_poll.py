@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -228,23 +227,5 @@ async def test_edited_update_is_read_again(server, pages, fetcher, tmp_path):  #
         clock.advance(5)
         report = await poller.poll_once()
         assert [(b.updates, [c.text for c in b.claims]) for b in report.blogs] == [(1, [GUARDS[2]])]
-    finally:
-        await app.close()
-
-
-async def test_run_polls_until_stopped(server, pages, fetcher, tmp_path):  # noqa: F811
-    base, _ = server
-    pages.publish("live.html", DEPOT)
-    app = await open_app(tmp_path / "cw.db", {"url": f"{base}/pages/live.html"})
-    stopping = asyncio.Event()
-    try:
-        task = asyncio.create_task(LiveBlogPoller(app, fetcher).run(stopping))
-        for _ in range(200):
-            if await app.store.claims.list():
-                break
-            await asyncio.sleep(0.01)
-        stopping.set()
-        await asyncio.wait_for(task, 2)
-        assert [claim.source for claim in await app.store.claims.list()] == ["127.0.0.1"]
     finally:
         await app.close()
