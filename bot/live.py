@@ -2,16 +2,18 @@
 
 Lifecycle as in mautrix's Program: `prepare` (config, credentials, database, client;
 credentials are checked before anything slow is loaded), `start` (connect, follow and
-backfill the channels, start the delivery worker, the reconcile loop and the connection
-watchdog), `stop` (on SIGINT/SIGTERM: take no more updates, let the batch in flight
-finish, flush health counters and due alerts, disconnect). SIGHUP re-reads the config;
-channels added or removed take effect without a restart.
+backfill the channels, start the delivery worker, the scheduled jobs (reconciliation
+among them) and the connection watchdog), `stop` (on SIGINT/SIGTERM: take no more
+updates, let the batch in flight finish, flush health counters and due alerts,
+disconnect). SIGHUP re-reads the config; channels added or removed take effect without
+a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -112,7 +114,6 @@ class LiveService:
             config, db_path=db, sinks=outputs.sinks, secrets=secrets, embedder=embedder
         )
         settings = MonitorSettings(
-            reconcile_minutes=config.telegram.reconcile_minutes,
             history_on_join=config.telegram.history_on_join,
             **(monitor_overrides or {}),
         )
@@ -130,15 +131,21 @@ class LiveService:
         self.monitor.install()
         self.tasks.spawn(self.monitor.set_channels(self.app.config.channels), "follow channels")
         self.tasks.spawn(self.app.delivery.run(), "alert delivery")
-        self.tasks.spawn(self.monitor.run_reconcile(), "reconcile")
         self.tasks.spawn(self._keep_connected(), "connection watchdog")
         await self._start_schedule()
         log.info("following %d configured channel(s)", len(self.app.config.channels))
 
     async def _start_schedule(self) -> None:
-        """The scheduled jobs: failed translations retried, and the daily digest with
-        its start-up catch-up for a day missed while the service was down."""
+        """The scheduled jobs: reconciliation, failed translations retried, and the
+        daily digest with its start-up catch-up for a day missed while the service was
+        down."""
         config = self.app.config
+        add_interval_job(
+            self.scheduler,
+            functools.partial(self.tasks.run, self.monitor.reconcile, "reconcile"),
+            minutes=config.telegram.reconcile_minutes,
+            job_id="reconcile",
+        )
         add_interval_job(
             self.scheduler,
             self.poller.poll_once,

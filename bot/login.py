@@ -1,28 +1,63 @@
 """`claimwatch login`: sign the user account in once, interactively.
 
-Telethon's `client.start()` asks for the phone number, the login code and the two-step
-password on the terminal, so claimwatch never handles them itself.
+Telethon's `client.start()` runs the login (code request, sign-in, the two-step
+password's SRP check) and asks for the phone number, the login code and the password
+through callbacks; claimwatch only supplies the questions (on the terminal, or scripted
+in tests) and never stores the answers.
 """
 
 from __future__ import annotations
 
-from typing import IO
+from collections.abc import Callable
+from typing import IO, Protocol
 
-from bot.config import Config, Secrets
+import click
+from telethon import TelegramClient
+
+from bot.config import Config, Secrets, TelegramConfig
 from bot.session import open_client, session_path
+
+Ask = Callable[[str, bool], str]  # (question, hide the answer) -> answer
+
+
+class OpenClient(Protocol):
+    """`bot.session.open_client`'s shape: tests pass one that opens a fake client."""
+
+    def __call__(
+        self,
+        config: TelegramConfig,
+        secrets: Secrets,
+        *,
+        flood_sleep_threshold: int,
+        fresh_string_session: bool,
+    ) -> TelegramClient: ...
+
+
+def ask_terminal(question: str, hidden: bool) -> str:
+    return click.prompt(question, hide_input=hidden)
 
 
 async def login(
-    config: Config, *, as_string: bool, out: IO[str], env: dict[str, str] | None = None
+    config: Config,
+    *,
+    as_string: bool,
+    out: IO[str],
+    env: dict[str, str] | None = None,
+    open_user_client: OpenClient = open_client,
+    ask: Ask = ask_terminal,
 ) -> None:
     """Log in and report where the session went; `as_string` prints a string session
     for CLAIMWATCH_SESSION_STRING instead of writing a file."""
     secrets = Secrets.from_env(env)
-    client = open_client(
+    client = open_user_client(
         config.telegram, secrets, flood_sleep_threshold=60, fresh_string_session=as_string
     )
-    await client.start()
     try:
+        await client.start(
+            phone=lambda: ask("Phone number (international format, e.g. +44 7700 900123)", False),
+            code_callback=lambda: ask("Login code Telegram sent you", False),
+            password=lambda: ask("Two-step verification password", True),
+        )
         me = await client.get_me()
         who = f"@{me.username}" if me.username else f"user {me.id}"
         if as_string:

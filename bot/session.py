@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from telethon import TelegramClient
@@ -26,11 +26,13 @@ def open_client(
     *,
     flood_sleep_threshold: int = 0,
     fresh_string_session: bool = False,
+    client_type: Callable[..., TelegramClient] = TelegramClient,
 ) -> TelegramClient:
     """The user client (not yet connected). Raises ConfigError naming a missing variable.
 
     `flood_sleep_threshold=0` hands every flood wait to the caller, which obeys and counts
     it (monitors.telegram.guard.Retry); `login` lets Telethon sleep through short ones.
+    `client_type` is the seam where tests put a client served in-process.
     """
     api_id, api_hash = secrets.require_api()
     if fresh_string_session:
@@ -39,7 +41,7 @@ def open_client(
         session = StringSession(secrets.session_string)
     else:
         session = str(private_file(session_path(config)))
-    return TelegramClient(session, api_id, api_hash, flood_sleep_threshold=flood_sleep_threshold)
+    return client_type(session, api_id, api_hash, flood_sleep_threshold=flood_sleep_threshold)
 
 
 def open_bot_client(config: TelegramConfig, secrets: Secrets) -> TelegramClient:

@@ -7,8 +7,8 @@ MessageEdited, MessageDeleted, the Album hack). Only the network is replaced.
 
 Private Telethon seams used (pinned by pyproject's telethon range; checked on 1.45):
 - `client._sender`: replaced by `FakeSender`, which answers `send(request)` with a future
-  (MTProtoSender's contract); `connect()` is overridden so no socket and no update loop
-  are started.
+  (MTProtoSender's contract) and holds the auth key; `connect()` is overridden so no
+  socket and no update loop are started (it saves the key to the session, as Telethon's).
 - `client._preprocess_updates(updates, users, chats)` and `client._dispatch_update(update)`:
   what Telethon's update loop calls for each update; `feed()` calls the same two.
 - `telethon.events.album._HACK_DELAY`: the Album event arrives this long after its last
@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telethon import TelegramClient, errors
+from telethon.client import telegrambaseclient as base
 from telethon.crypto import AuthKey
 from telethon.events import album
 from telethon.sessions import MemorySession
@@ -77,11 +79,12 @@ def rpc_error(cls: type[errors.RPCError]) -> ErrorFactory:
 class FakeSender:
     """Stands in for MTProtoSender: `send` returns a future answered by the client."""
 
-    def __init__(self, serve: Callable[[Any], Any]) -> None:
+    def __init__(self, serve: Callable[[Any], Any], auth_key: AuthKey | None) -> None:
         self._serve = serve
         self._connected = False
         self._disconnected: asyncio.Future | None = None
-        self.auth_key = AuthKey(None)
+        # A session's own key, or a new one as if the key exchange had just run.
+        self.auth_key = auth_key or AuthKey(os.urandom(256))
 
     async def connect(self, connection: Any = None) -> bool:
         self._connected = True
@@ -124,10 +127,12 @@ class FakeTelegramClient(TelegramClient):
     """A TelegramClient that never touches the network: requests go to handlers
     registered by request type; unregistered requests fail the test loudly."""
 
-    def __init__(self, session: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, session: Any = None, api_id: int = 1, api_hash: str = "0" * 32, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("flood_sleep_threshold", 0)
-        super().__init__(session or MemorySession(), 1, "0" * 32, **kwargs)
-        self._sender = FakeSender(self._serve)
+        super().__init__(session or MemorySession(), api_id, api_hash, **kwargs)
+        self._sender = FakeSender(self._serve, self.session.auth_key)
         self.handlers: dict[type, Handler] = {}
         self.requests: list[TLRequest] = []
         self._failures: dict[type, deque[ErrorFactory]] = defaultdict(deque)
@@ -138,7 +143,12 @@ class FakeTelegramClient(TelegramClient):
         )
 
     async def connect(self) -> None:
+        """No socket: what TelegramClient.connect leaves in the session (a data centre,
+        the auth key) and the sender's connected state."""
+        if not self.session.server_address:
+            self.session.set_dc(base.DEFAULT_DC_ID, base.DEFAULT_IPV4_IP, base.DEFAULT_PORT)
         await self._sender.connect()
+        self.session.auth_key = self._sender.auth_key
 
     def on_request(self, request_type: type, handler: Handler) -> None:
         self.handlers[request_type] = handler
@@ -176,8 +186,8 @@ class FakeTelegramClient(TelegramClient):
 
 class FakeChannels:
     """A tiny Telegram world of channels and their messages, served to a fake client:
-    ResolveUsername, GetHistory (with Telegram's offset/limit semantics), GetChannels,
-    JoinChannel. Messages posted with `post` exist on the "server" only; `publish`
+    ResolveUsername, GetHistory (with Telegram's offset/limit semantics), GetMessages (by
+    id), GetChannels, JoinChannel. Messages posted with `post` exist on the "server" only; `publish`
     also delivers the update to the client, as when it is online."""
 
     def __init__(self, client: FakeTelegramClient) -> None:
@@ -189,6 +199,7 @@ class FakeChannels:
         client.on_request(functions.messages.GetHistoryRequest, self._history)
         client.on_request(functions.channels.GetChannelsRequest, self._get_channels)
         client.on_request(functions.channels.JoinChannelRequest, self._join)
+        client.on_request(functions.channels.GetMessagesRequest, self._get_messages)
 
     def add_channel(
         self, channel_id: int, username: str | None, title: str, *, left: bool = False
@@ -292,6 +303,19 @@ class FakeChannels:
             pts=self._pts,
             count=len(newest_first),
             messages=page,
+            topics=[],
+            chats=[channel],
+            users=[],
+        )
+
+    def _get_messages(self, request: Any) -> types.messages.ChannelMessages:
+        """By id, in the order asked; a message that does not exist is MessageEmpty."""
+        channel = self._channel(request.channel)
+        stored, peer = self.messages[channel.id], types.PeerChannel(channel.id)
+        return types.messages.ChannelMessages(
+            pts=self._pts,
+            count=len(request.id),
+            messages=[stored.get(i.id) or types.MessageEmpty(i.id, peer) for i in request.id],
             topics=[],
             chats=[channel],
             users=[],

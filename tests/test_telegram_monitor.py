@@ -13,7 +13,8 @@ from telethon.tl import functions, types
 
 from bot.app import App
 from bot.config import parse_config
-from monitors.telegram import MonitorSettings, TelegramMonitor
+from monitors.telegram import Counters, MonitorSettings, Retry, TelegramMonitor
+from monitors.telegram.retries import MAX_PASSES, FailedEvents
 from tests.fake_telegram import (
     T0,
     FakeChannels,
@@ -251,3 +252,83 @@ async def test_a_channel_that_cannot_be_resolved_is_reported_not_fatal(live):
     assert set(live.monitor.followed) == {RDK, GOV}
     health = {c.name: c for c in await live.app.store.health.counters()}
     assert "no_such_chan" in health["resolve_error"].detail or health["resolve_error"].count == 2
+
+
+def break_processing(live: Harness, monkeypatch, times: int = 1) -> None:
+    """The pipeline fails the next `times` batches (a locked disk, a stage bug)."""
+    real, left = live.app.process, [times]
+
+    async def broken(posts):
+        if left[0] == 0:
+            return await real(posts)
+        left[0] -= 1
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(live.app, "process", broken)
+
+
+async def test_a_failed_edit_of_an_old_post_is_stored_on_the_next_pass(live, monkeypatch):
+    message = await live.world.publish(RDK, "Заложников шесть")
+    await live.monitor.reconcile()  # history has passed it: only the retry can see the edit
+    break_processing(live, monkeypatch)
+    await live.world.edit(RDK, message.id, "Заложников нет")
+    assert len(live.monitor.failed) == 1
+    assert len(await live.app.store.posts.versions(RDK, message.id)) == 1
+    assert await live.monitor.reconcile() == 0
+    versions = await live.app.store.posts.versions(RDK, message.id)
+    assert versions == [(1, "Заложников шесть"), (2, "Заложников нет")]
+    assert len(live.monitor.failed) == 0
+    [request] = live.client.sent(functions.channels.GetMessagesRequest)
+    assert [i.id for i in request.id] == [message.id]
+
+
+async def test_a_failed_deletion_is_marked_on_the_next_pass(live, monkeypatch):
+    message = await live.world.publish(GOV, "Диверсанты обстреляли машину")
+    real = live.app.store.posts.mark_deleted
+
+    async def locked_once(*args):
+        monkeypatch.setattr(live.app.store.posts, "mark_deleted", real)
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(live.app.store.posts, "mark_deleted", locked_once)
+    await live.world.delete(GOV, [message.id])
+    assert not (await live.app.store.posts.lookup([(GOV, message.id)]))[(GOV, message.id)].deleted
+    await live.monitor.reconcile()
+    assert (await live.app.store.posts.lookup([(GOV, message.id)]))[(GOV, message.id)].deleted
+
+
+async def test_a_failed_album_edit_is_retried_as_one_whole_post(live, monkeypatch):
+    monkeypatch.setattr(album, "_HACK_DELAY", 0.01)
+    first = await live.world.publish(RDK, "Подпись", media=PHOTO, grouped_id=79)
+    await live.world.publish(RDK, "", media=VIDEO, grouped_id=79)
+    await live.client.settle()
+    await live.monitor.reconcile()
+    break_processing(live, monkeypatch)
+    await live.world.edit(RDK, first.id, "Подпись, исправленная")
+    await live.monitor.reconcile()
+    post = (await live.posts())[(RDK, first.id)]
+    assert (post.text, post.media) == ("Подпись, исправленная", ("photo", "video_file"))
+    assert list(await live.posts()) == [(RDK, first.id)]
+
+
+async def test_a_message_failing_every_pass_is_given_up(live, monkeypatch):
+    message = await live.world.publish(RDK, "Первый")
+    await live.monitor.reconcile()
+    break_processing(live, monkeypatch, times=1 + MAX_PASSES)
+    await live.world.edit(RDK, message.id, "Исправленный")
+    for _ in range(MAX_PASSES):
+        assert len(live.monitor.failed) == 1
+        await live.monitor.reconcile()
+    assert len(live.monitor.failed) == 0
+    assert live.monitor.counters.totals["retry_dropped"] == 1
+    assert live.monitor.counters.totals["retry_error"] == MAX_PASSES
+
+
+def test_the_retry_queue_is_bounded_oldest_first(live):
+    failed = FailedEvents(
+        live.client, live.app.store, live.app.process, Retry(Counters()), max_pending=2
+    )
+    failed.add(RDK, [1, 2])
+    failed.add(GOV, [3])
+    assert len(failed) == 2
+    assert failed._pending.keys() == {(RDK, 2), (GOV, 3)}

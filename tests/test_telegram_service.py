@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -106,9 +106,29 @@ async def test_a_lost_connection_is_restored_and_reconciled(tmp_path, world):
     await service.monitor.set_channels(service.app.config.channels)
     await world.client._sender.disconnect()
     world.post(RDK, "Пока связи не было")
-    await eventually(lambda: _stored(service, 1))
+    await eventually(lambda: _stored(service, 1), timeout_s=10)  # reconnect backs off
     assert world.client.is_connected()
     assert service.monitor.counters.totals["disconnected"] == 1
+    await service.stop()
+
+
+async def test_reconcile_runs_on_the_shared_scheduler_and_its_failures_reach_the_service(
+    tmp_path, world
+):
+    service = await open_service(tmp_path, world)
+    await service.start()
+    await service.monitor.set_channels(service.app.config.channels)
+    job = service.scheduler.get_job("reconcile")
+    assert (job.coalesce, job.max_instances) == (True, 1)
+    assert job.trigger.interval == timedelta(minutes=5)
+    world.post(RDK, "Пропущенное обновлениями")
+    await job.func()
+    assert await stored_count(service) == 1
+    world.client.fail_next(
+        functions.messages.GetHistoryRequest, rpc_error(errors.AuthKeyUnregisteredError)
+    )
+    await job.func()  # an expired session is fatal, not lost in APScheduler's log
+    assert service.stopping.is_set() and service.fatal is not None
     await service.stop()
 
 

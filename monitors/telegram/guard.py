@@ -117,6 +117,12 @@ class Tasks:
         task.add_done_callback(self._done)
         return task
 
+    async def run(self, work: Callable[[], Coroutine[Any, Any, Any]], name: str) -> None:
+        """Run `work()` as a tracked task and wait for it: a scheduled job, which then
+        is cancelled at shutdown with the rest, and whose failure is reported here (an
+        expired session included) instead of vanishing into the scheduler's log."""
+        await asyncio.wait([self.spawn(work(), name)])
+
     def _done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:

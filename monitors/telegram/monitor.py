@@ -2,8 +2,9 @@
 
 `set_channels` is both the start and the config reload: channels already resolved are
 followed at once from storage (no network), new ones are resolved one by one, and each
-newly followed channel is backfilled. `run_reconcile` re-reads every channel's history
-on a timer, because update catch-up silently drops channel messages.
+newly followed channel is backfilled. `reconcile`, run every few minutes on the
+service's scheduler, re-reads every channel's history, because update catch-up silently
+drops channel messages, and retries the live events whose processing failed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from monitors.telegram.guard import Counters, Retry, SessionExpired, Sleep
 from monitors.telegram.handlers import LiveHandlers
 from monitors.telegram.history import History, Process, Progress
 from monitors.telegram.resolver import ChannelRef, ChannelSpec, ResolveError, Resolver
+from monitors.telegram.retries import FailedEvents
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,6 @@ CHANNELS_PER_ACCOUNT = 500
 
 @dataclass(frozen=True, slots=True)
 class MonitorSettings:
-    reconcile_minutes: float = 5.0
     history_on_join: int = 100
     resolve_spacing_s: float = 3.0
     batch_size: int = 100
@@ -55,7 +56,6 @@ class TelegramMonitor:
         self.settings = settings
         self.counters = Counters()
         self.followed: dict[int, ChannelRef] = {}
-        self._sleep = sleep
         self._lock = asyncio.Lock()  # one pipeline writer: live events and history alike
         self._channels_lock = asyncio.Lock()  # a reload waits for the previous one
         self._process = process
@@ -71,7 +71,10 @@ class TelegramMonitor:
             page_wait_s=settings.page_wait_s,
             progress=progress,
         )
-        self.handlers = LiveHandlers(store, self._locked_process, self.counters, self.followed)
+        self.failed = FailedEvents(client, store, self._locked_process, retry)
+        self.handlers = LiveHandlers(
+            store, self._locked_process, self.counters, self.followed, self.failed.add
+        )
         self._stalled_passes = 0
         # Told the count of passes in a row that read no channel (0: reading again).
         self.on_stall: Callable[[int], None] = lambda passes: None
@@ -135,6 +138,7 @@ class TelegramMonitor:
 
     async def reconcile(self) -> int:
         """One pass over every followed channel; returns how many channels failed."""
+        await self.failed.retry(self.followed)
         failed = 0
         for ref in list(self.followed.values()):
             failed += not await self._sync(ref)
@@ -142,12 +146,6 @@ class TelegramMonitor:
         await self.counters.flush(self.store)
         self._note_stall(failed)
         return failed
-
-    async def run_reconcile(self) -> None:
-        """Reconcile forever, every `reconcile_minutes`."""
-        while True:
-            await self._sleep(self.settings.reconcile_minutes * 60)
-            await self.reconcile()
 
     async def _sync(self, ref: ChannelRef) -> bool:
         try:
