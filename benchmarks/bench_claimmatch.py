@@ -45,10 +45,13 @@ def bm25_runs(claims, posts) -> dict[str, list[str]]:
     for claim in claims:
         index.add(terms(f"{claim.text} {claim.title or ''}"))
     ids = [c.id for c in claims]
-    return {
-        str(p["id"]): [ids[r] for r in np.argsort(-index.score(terms(p["text"]))[0])[:5]]
-        for p in posts
-    }
+    runs = {}
+    for post in posts:
+        # Stable, like the Matcher: the collection holds re-published copies of claims that
+        # tie exactly, and an unstable sort would hand BM25 a coin flip the Matcher never gets.
+        order = np.argsort(-index.score(terms(post["text"]))[0], kind="stable")
+        runs[str(post["id"])] = [ids[r] for r in order[:5]]
+    return runs
 
 
 def matcher_runs(matcher: Matcher, posts, batch: int) -> tuple[dict, dict, float]:

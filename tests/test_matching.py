@@ -54,6 +54,14 @@ def test_lexical_ranking_order_without_embedder():
     assert ids(m.rank("Fuel depot on fire in Sevastopol after a drone attack"))[0] == "depot"
 
 
+def test_a_republished_claim_ranks_after_its_first_copy():
+    m = Matcher(None)
+    copy = Claim("repost", CLAIMS[2].text, title=CLAIMS[2].title)
+    m.add_claims([CLAIMS[2], *CLAIMS[3:], copy])
+    found = m.rank("Drone attack: fuel depot on fire in Sevastopol", k=2)
+    assert ids(found) == ["depot", "repost"]
+
+
 def test_english_paraphrase_alerts_with_reasons(matcher):
     best = matcher.rank("Drones hit an oil depot in Sevastopol overnight, a big fire broke out")[0]
     assert best.claim_id == "depot" and best.alert

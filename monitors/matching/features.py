@@ -40,7 +40,10 @@ class Signals:
 
 
 def candidates(signals: Signals, alive: np.ndarray, per_signal: int) -> np.ndarray:
-    """Rows in the top `per_signal` by BM25, by cosine or by shared names (live only)."""
+    """Rows in the top `per_signal` by BM25, by cosine or by shared names (live only).
+
+    Ascending, so a stable sort hands exact ties to the claim indexed first: claim
+    collections hold re-published copies, and the first copy is the one people cite."""
     rows = [_top(signals.bm25, per_signal), _top(signals.names, per_signal)]
     if signals.cos is not None:
         rows.append(_top(np.where(alive, signals.cos, -np.inf), per_signal, floor=-np.inf))
