@@ -77,7 +77,12 @@ class AnalystChat:
             return
         by = await _who(event)
         log.info("command from %s: %s", by, text[:200])
-        for piece in await self._commands.run(text, by):
+        try:
+            pieces = await self._commands.run(text, by)
+        except Exception:
+            log.exception("command %r from %s failed", text[:200], by)
+            pieces = ["That failed on our side; the operator will find it in the log."]
+        for piece in pieces:
             await event.respond(piece, parse_mode="html", link_preview=False)
         self._on_change()
 

@@ -99,6 +99,8 @@ class TelegramSink:
     ) -> T | None:
         async with self._lock:
             wait = self._next_at - time.monotonic()
+            if wait > self._spacing:  # a flood wait is running: the outbox comes back later
+                raise DeliveryError(f"chat paused for {wait:.0f} s more", retry_after=wait)
             if wait > 0:
                 await asyncio.sleep(wait)
             try:

@@ -366,3 +366,13 @@ async def test_digest_send_posts_the_digest_and_its_chart_to_the_chat(tmp_path, 
 async def test_live_blog_polls_and_the_digest_share_one_scheduler(service):
     jobs = {job.id for job in service.scheduler.get_jobs()}
     assert {"digest", "live-blog polls"} <= jobs
+
+
+async def test_a_command_that_fails_says_so_and_logs_it(service, chat, monkeypatch, caplog):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service.app.store.posts, "search", broken)
+    await chat.command("/search anything")
+    assert chat.last().message.startswith("That failed on our side")
+    assert "disk on fire" in caplog.text
