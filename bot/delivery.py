@@ -4,9 +4,10 @@ A delivery is marked sent only after the sink returned, in its own transaction. 
 process dies after a sink accepted an alert but before that commit, the alert is sent
 again on restart: the only window in which an analyst can see an alert twice.
 
-Before sending, the policy may hold an alert back (muted channel, quiet hours,
-cool-down). After sending, sinks that can edit re-render alerts whose story changed,
-at most once per `EDIT_GAP_S` each; edits are best effort and never block new alerts.
+Before sending to a chat, the policy may hold an alert back (muted channel, quiet
+hours, cool-down); a terminal or a file gets every alert. After sending, sinks that can
+edit re-render alerts whose story changed, at most once per `EDIT_GAP_S` each; edits are
+best effort and never block new alerts.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ class DeliveryWorker:
         return done
 
     async def _deliver(self, sink: Sink, alert: Alert) -> int:
-        reason = await self._policy.hold_reason(alert, sink.name) if self._policy else None
+        reason = None
+        if self._policy is not None and sink.interrupts:
+            reason = await self._policy.hold_reason(alert, sink.name)
         if reason is not None:
             log.info("alert %d held back from %s: %s", alert.id, sink.name, reason)
             async with self._store.transaction():

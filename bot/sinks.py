@@ -28,6 +28,9 @@ class OutputClosed(Exception):
 
 class Sink(Protocol):
     name: str  # the destination key stored with each delivery
+    # Whether a delivery interrupts a person (a chat notification). Only those are held
+    # back by mutes, quiet hours and the cool-down; a terminal or a file gets everything.
+    interrupts: bool
 
     async def send(self, alert: Alert) -> str | None:
         """Deliver; return a reference to the delivered message if the sink has one."""
@@ -48,6 +51,7 @@ class ConsoleSink:
     """Readable blocks for a person at a terminal, coloured when it is a terminal."""
 
     name = "console"
+    interrupts = False
 
     def __init__(self, stream: IO[str] | None = None, colour: bool | None = None) -> None:
         self._stream = stream or sys.stdout
@@ -65,6 +69,7 @@ class JsonlSink:
     """One JSON object a line, for scripts: to a stream, or appended to a file."""
 
     name = "jsonl"
+    interrupts = False
 
     def __init__(self, stream: IO[str] | None = None, path: Path | None = None) -> None:
         self._owned = stream is None and path is not None

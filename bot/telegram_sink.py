@@ -36,6 +36,8 @@ PRIVATE_SPACING_S = 1.0  # about one a second in a private chat
 
 
 class TelegramSink:
+    interrupts = True  # analysts get a notification: mutes and quiet hours apply
+
     def __init__(
         self,
         client: TelegramClient,

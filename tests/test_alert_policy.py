@@ -18,6 +18,7 @@ from tests.conftest import T0, make_post
 
 class Recorder:
     name = "chat"
+    interrupts = True  # a chat: the policy applies
 
     def __init__(self) -> None:
         self.sent: list[int] = []
@@ -30,7 +31,9 @@ class Recorder:
         pass
 
 
-async def raise_alerts(store, *minutes: int, channel_id: int = 100) -> list[int]:
+async def raise_alerts(
+    store, *minutes: int, channel_id: int = 100, destinations=("chat",)
+) -> list[int]:
     """One alert of claim `c` per post, posted `minutes` after T0, each its own story."""
     await store.claims.upsert([Claim(id="c", text="a claim")])
     ids = []
@@ -40,7 +43,7 @@ async def raise_alerts(store, *minutes: int, channel_id: int = 100) -> list[int]
         async with store.transaction():
             stored = await store.posts.insert([NewPost(post, f"h{n}", "none")], now_db())
             ids += await store.alerts.record(
-                stored[post.key], post.cluster_id, [Match("c", 0.9, True)], ["chat"], now_db()
+                stored[post.key], post.cluster_id, [Match("c", 0.9, True)], destinations, now_db()
             )
     return ids
 
@@ -100,3 +103,13 @@ def test_quiet_hours_must_span_some_time():
         parse_config({"alerts": {"quiet_hours": {"start": "07:00", "end": "07:00"}}})
     night = parse_config({"alerts": {"quiet_hours": {"start": "23:00", "end": "07:00"}}})
     assert night.alerts.quiet_hours.covers(time(2)) and not night.alerts.quiet_hours.covers(time(7))
+
+
+async def test_a_terminal_or_a_file_gets_every_alert(store):
+    first, soon = await raise_alerts(store, 0, 20, destinations=("chat", "console"))
+    chat, terminal = Recorder(), Recorder()
+    terminal.name, terminal.interrupts = "console", False
+    config = parse_config({"alerts": {"cooldown_minutes": 60}})
+    outbox = DeliveryWorker(store, [chat, terminal], policy=AlertPolicy(store, config))
+    await outbox.deliver_due()
+    assert (chat.sent, terminal.sent) == ([first], [first, soon])

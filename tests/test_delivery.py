@@ -17,6 +17,7 @@ class FlakySink:
     """Fails with the queued errors first, then records what it delivers."""
 
     name = "flaky"
+    interrupts = False
 
     def __init__(self, *errors: Exception) -> None:
         self.errors = list(errors)

@@ -42,6 +42,7 @@ class FlakySink:
     is due again at once, but the worker only looks again after its poll interval."""
 
     name = "flaky"
+    interrupts = False
 
     def __init__(self) -> None:
         self.refused: list[int] = []
