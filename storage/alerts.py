@@ -379,14 +379,14 @@ class Alerts:
         return True
 
     async def held(self, start: datetime, end: datetime) -> list[tuple[int, str]]:
-        """(alert id, reason) of alerts held back from every chat, for posts dated in
-        [start, end): what the digest must show because nobody was told."""
+        """(alert id, reason) of alerts held back from a chat, for posts dated in
+        [start, end): what the digest must show because the analysts were not told."""
         rows = await self._db.fetch_all(
             """SELECT a.id, min(d.held) AS reason FROM alerts a
                JOIN deliveries d ON d.alert_id = a.id
                JOIN matches m ON m.id = a.match_id JOIN posts p ON p.id = m.post_id
                WHERE p.date >= ? AND p.date < ?
-               GROUP BY a.id HAVING sum(d.status = 'held') > 0 AND sum(d.status = 'sent') = 0
+               GROUP BY a.id HAVING sum(d.status = 'held') > 0
                ORDER BY p.date, a.id""",
             (to_db(start), to_db(end)),
         )

@@ -10,6 +10,8 @@ import pytest
 from bot.alert_policy import AlertPolicy
 from bot.config import ConfigError, parse_config
 from bot.delivery import DeliveryWorker
+from bot.digest import build_digest
+from bot.digest_render import render_text
 from monitors.models import Claim, Match
 from storage import NewPost
 from storage.dates import now_db
@@ -113,3 +115,14 @@ async def test_a_terminal_or_a_file_gets_every_alert(store):
     outbox = DeliveryWorker(store, [chat, terminal], policy=AlertPolicy(store, config))
     await outbox.deliver_due()
     assert (chat.sent, terminal.sent) == ([first], [first, soon])
+
+
+async def test_the_digest_lists_held_alerts_with_their_reason(store):
+    await raise_alerts(store, 0, 20, destinations=("chat", "console"))
+    chat, terminal = Recorder(), Recorder()
+    terminal.name, terminal.interrupts = "console", False
+    config = parse_config({"alerts": {"cooldown_minutes": 60}})
+    await DeliveryWorker(store, [chat, terminal], policy=AlertPolicy(store, config)).deliver_due()
+    digest = await build_digest(store, T0.date(), "UTC")
+    assert [(held.reason, held.claim_id) for held in digest.held] == [("cooldown", "c")]
+    assert "Held back from the chat (cool-down 1)" in render_text(digest)
