@@ -92,9 +92,10 @@ def _timeline(digest: Digest, claims, ax) -> None:
                 fontsize="small",
             )
     ax.set_yticks(range(len(claims)), [_short(c.claim_id) for c in claims], fontsize="small")
-    ax.set_ylim(len(claims) - 0.5, -0.5)
     ax.grid(axis="x", alpha=0.3)
-    if not claims:
+    if claims:
+        ax.set_ylim(len(claims) - 0.5, -0.5)  # the first claim on top
+    else:
         ax.text(0.5, 0.5, "no claims", transform=ax.transAxes, ha="center", color="grey")
 
 

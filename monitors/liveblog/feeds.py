@@ -33,7 +33,10 @@ def looks_like_feed(body: bytes, content_type: str | None) -> bool:
 
 
 def _time(entry: Any) -> datetime | None:
-    parsed: struct_time | None = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: FeedParserDict.get maps a missing "published" to "updated" with a warning.
+    parsed: struct_time | None = dict.get(entry, "published_parsed") or dict.get(
+        entry, "updated_parsed"
+    )
     if not parsed:
         return None
     try:
