@@ -9,7 +9,7 @@ matching) and knows nothing about Telegram or storage layout.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
@@ -59,20 +59,37 @@ class DetectLanguage:
 
 
 class Embed:
-    """One batched pass of the sentence encoder; its vectors serve dedup and matching."""
+    """One batched pass of the sentence encoder; its vectors serve dedup and matching.
 
-    def __init__(self, embedder: Embedder | None) -> None:
+    A text met recently (a forward, a copy-paste: about one post in twelve on ru-news)
+    takes the vector it got then instead of a second pass of the encoder."""
+
+    def __init__(self, embedder: Embedder | None, cache_size: int = 4096) -> None:
         self._embedder = embedder
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # text hash -> vector
+        self._cache_size = cache_size  # 4,096 vectors of 512 floats: 8 MB
 
     async def __call__(self, items: list[Item]) -> None:
         if self._embedder is None:
             return
-        todo = [item for item in items if item.post.text.strip()]
-        if not todo:
+        missing: dict[str, list[Item]] = {}
+        for item in items:
+            if not item.post.text.strip():
+                continue
+            item.vector = self._recent.get(item.text_hash)
+            if item.vector is None:
+                missing.setdefault(item.text_hash, []).append(item)
+            else:
+                self._recent.move_to_end(item.text_hash)
+        if not missing:
             return
-        vectors = self._embedder.encode([item.post.text for item in todo])
-        for item, vector in zip(todo, vectors, strict=True):
-            item.vector = vector
+        vectors = self._embedder.encode([group[0].post.text for group in missing.values()])
+        for (digest, group), vector in zip(missing.items(), vectors, strict=True):
+            for item in group:
+                item.vector = vector
+            self._recent[digest] = vector
+        while len(self._recent) > self._cache_size:
+            self._recent.popitem(last=False)
 
 
 class Cluster:

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from monitors.embedding import MAX_CHARS, Embedder, load_embedder, truncate
+from monitors.stages import Embed, Item
+from tests.conftest import make_post
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +45,32 @@ def test_registry():
     assert load_embedder("none") is None
     with pytest.raises(ValueError, match="use-multilingual"):
         load_embedder("bert")
+
+
+class CountingEmbedder:
+    """Vectors from the text's length, counting what reaches the encoder."""
+
+    dim = 4
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts):
+        self.seen += texts
+        return np.array([[len(t), 1, 0, 0] for t in texts], dtype=np.float32)
+
+
+async def test_a_copied_text_reuses_its_vector_within_and_across_batches():
+    def items(*texts):
+        return [Item(make_post(message_id=n, text=t), f"h:{t}") for n, t in enumerate(texts, 1)]
+
+    encoder = CountingEmbedder()
+    embed = Embed(encoder, cache_size=2)
+    first = items("взрыв в Курске", "взрыв в Курске", "")
+    await embed(first)
+    await embed(items("взрыв в Курске", "другое"))
+    assert encoder.seen == ["взрыв в Курске", "другое"]
+    assert first[0].vector is first[1].vector and first[2].vector is None
+    await embed(items("третье", "четвёртое"))  # the cache keeps the two newest texts
+    await embed(items("взрыв в Курске"))
+    assert encoder.seen[-1] == "взрыв в Курске"
