@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.claims_cmd import add_text
+from bot.config import bare_username
 from bot.digest import build_digest
 from bot.digest_render import render_html
 from bot.status import show_status
@@ -153,7 +154,7 @@ class Commands:
 
     async def _channel(self, name: str) -> tuple[int, str]:
         """A channel by @username, t.me link or numeric id, as stored or configured."""
-        key = name.removeprefix("https://t.me/").removeprefix("t.me/").lstrip("@")
+        key = bare_username(name)
         store = self._app.store
         row = await (
             store.channels.get(int(key)) if key.isdigit() else store.channels.get_by_username(key)

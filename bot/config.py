@@ -27,6 +27,11 @@ LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 PLACEHOLDER_CHATS = frozenset({-1001234567890})
 
 
+def bare_username(text: str) -> str:
+    """The username in "@name", "t.me/name" or "https://t.me/name" (or "name" itself)."""
+    return text.removeprefix("https://t.me/").removeprefix("t.me/").lstrip("@")
+
+
 class ConfigError(Exception):
     """A configuration or credential problem the operator must fix (exit status 2)."""
 
@@ -53,7 +58,7 @@ class ChannelConfig(_Model):
             if value == 0:
                 raise ValueError("a numeric channel id must not be 0")
             return abs(value) % 10**12 if abs(value) > 10**12 else abs(value)
-        value = value.removeprefix("https://t.me/").removeprefix("t.me/").lstrip("@")
+        value = bare_username(value)
         if not USERNAME.match(value):
             raise ValueError(f"{value!r} is not a Telegram username (5-32 letters, digits, _)")
         return value
