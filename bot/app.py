@@ -16,6 +16,7 @@ from typing import Literal
 from bot.alert_policy import AlertPolicy
 from bot.config import Config, Secrets
 from bot.delivery import DeliveryWorker
+from bot.retro import retro_match
 from bot.sinks import Sink
 from monitors.clustering import Clusterer
 from monitors.embedding import Embedder, load_embedder
@@ -35,6 +36,12 @@ log = logging.getLogger(__name__)
 # p99 218 ms; 8: 180, 62 ms; 4: 168, 38 ms). Replays and backfills want throughput; live
 # posts arrive one at a time and are processed at once whatever this is.
 BATCH_SIZE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimsAdded:
+    changed: list[Claim]  # new claims, or new wording of known ids
+    alert_ids: list[int]  # raised by archived posts that already carried them
 
 
 @dataclass(slots=True)
@@ -107,8 +114,8 @@ class App:
                 retry_stages=(translate, match),
             )
             app = cls(config, store, matcher, pipeline, delivery, translator, directory, policy)
-            await app.add_claims(claim.to_claim() for claim in config.claims)
             matcher.add_claims(await store.claims.list("open"))
+            await app.add_claims(claim.to_claim() for claim in config.claims)
             await _seed(store, clusterer, config)
         except BaseException:
             await store.close()
@@ -130,14 +137,16 @@ class App:
         self.policy.config = config
         await self.add_claims(claim.to_claim() for claim in config.claims)
 
-    async def add_claims(self, claims: Iterable[Claim]) -> list[Claim]:
-        """Store claims and index the new or changed ones at once."""
+    async def add_claims(self, claims: Iterable[Claim]) -> ClaimsAdded:
+        """Store claims, index the new or changed ones at once and match them against the
+        archive (whatever their source: config, CLI, chat or live blog), so a claim the
+        channels carried before it was added still raises its alert."""
         async with self.store.transaction():
             changed = await self.store.claims.upsert(list(claims))
         for claim in changed:
             self.matcher.remove_claim(claim.id)
         self.matcher.add_claims([claim for claim in changed if claim.status == "open"])
-        return changed
+        return ClaimsAdded(changed, await retro_match(self, changed))
 
     async def set_claim_status(self, claim_id: str, status: Literal["open", "closed"]) -> bool:
         """Close or reopen a claim: stored with its history, and (un)indexed at once.

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.claimfile import read_claims
-from bot.retro import retro_match
 from monitors.models import Claim
 from storage import Store
 
@@ -25,25 +23,17 @@ def new_claim_id(text: str) -> str:
     return f"{words}-{hashlib.blake2b(text.encode(), digest_size=3).hexdigest()}"
 
 
-async def add_claims(app: App, claims: Sequence[Claim]) -> list[Claim]:
-    """Store and index claims (new ones, or new wording of known ids), then alert on
-    archived posts that already carried them; return what changed."""
-    changed = await app.add_claims(claims)
-    await retro_match(app, changed)
-    return changed
-
-
 async def add_text(app: App, text: str, source: str = "analyst") -> Claim:
     text = " ".join(text.split())
     if len(text) < 3:
         raise ValueError("a claim needs some words")
     claim = Claim(id=new_claim_id(text), text=text, source=source)
-    await add_claims(app, [claim])
+    await app.add_claims([claim])
     return claim
 
 
 async def import_file(app: App, path: Path) -> list[Claim]:
-    return await add_claims(app, read_claims(path))
+    return (await app.add_claims(read_claims(path))).changed
 
 
 async def set_status(store: Store, claim_id: str, status: str) -> None:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.config import LiveBlogConfig
-from bot.retro import retro_match
 from monitors.liveblog import (
     FetchResult,
     FetchState,
@@ -83,19 +82,17 @@ def _utcnow() -> datetime:
 
 class LiveBlogPoller:
     """Polls `app.config.liveblogs` (re-read each round, so a reload applies) with one
-    shared fetcher; `retro_days` is how far back new claims are matched."""
+    shared fetcher."""
 
     def __init__(
         self,
         app: App,
         fetcher: LiveBlogFetcher,
         *,
-        retro_days: float = 7,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self._app = app
         self._fetcher = fetcher
-        self._retro_days = retro_days
         self._clock = clock
         self._states: dict[str, BlogState] | None = None
 
@@ -137,8 +134,7 @@ class LiveBlogPoller:
         if result.body is not None:
             read = await self._app.store.liveblogs.read_updates(blog.url)
             page = await asyncio.to_thread(_read_page, blog, result, read)
-        changed = await self._app.add_claims(page.claims) if page.claims else []
-        alert_ids = await retro_match(self._app, changed, days=self._retro_days)
+        added = await self._app.add_claims(page.claims)
         fetched = result.state
         new_state = replace(
             state,
@@ -151,7 +147,12 @@ class LiveBlogPoller:
         # re-reads those updates, and re-adding the same claims changes nothing.
         await self._save(blog, new_state, now, page.read)
         return BlogPoll(
-            blog.url, result.status, len(page.read), tuple(changed), tuple(alert_ids), result.error
+            blog.url,
+            result.status,
+            len(page.read),
+            tuple(added.changed),
+            tuple(added.alert_ids),
+            result.error,
         )
 
     async def _save(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -89,8 +92,8 @@ async def app(tmp_path):
 
 
 async def test_one_alert_for_the_earliest_carrier_with_lead_time(app):
-    changed = await app.add_claims([RAID, ORPHAN])
-    alert_ids = await retro_match(app, changed)
+    added = await app.add_claims([RAID, ORPHAN])
+    alert_ids = added.alert_ids
 
     alerts = await app.store.alerts.load(alert_ids)
     assert [(a.claim_id, a.channel_id, a.message_id) for a in alerts] == [("car-fired-on", 10, 1)]
@@ -118,7 +121,7 @@ async def test_closed_or_unindexed_claims_are_not_matched(app):
 async def test_window_follows_the_claim_time(app):
     """A claim published long after the archive finds nothing in its window."""
     late = Claim(RAID.id, RAID.text, published=BLOG_UPDATE + timedelta(days=30))
-    assert await retro_match(app, await app.add_claims([late])) == []
+    assert (await app.add_claims([late])).alert_ids == []
     assert await app.store.claims.first_seen(RAID.id) is None
 
 
@@ -128,6 +131,39 @@ async def test_cyrillic_names_find_untranslated_posts(app):
     assert {"governor", "saboteur", "брян", "любеча"} <= set(prefixes)
     found = await app.store.posts.match_any(["брян"], BLOG_UPDATE - timedelta(days=7), 10)
     assert sorted(p.channel_id for _, p in found) == [25, 40]
+
+
+async def test_inline_config_claims_are_retro_matched_on_start_and_reload(tmp_path):
+    """A claim written into the config file is matched like any other: when the service
+    starts with it, and when a reload brings it in. Unchanged claims are not re-matched."""
+    now = datetime.now(UTC)
+    recent = [replace(p, date=now - (BLOG_UPDATE - p.date)) for p in ARCHIVE]
+    base = {"translation": {"backend": "none"}, "matching": {"embedder": "none"}}
+    raid = {"id": RAID.id, "text": RAID.text}
+    async with opened(tmp_path, base) as app:
+        await app.process(recent)
+    async with opened(tmp_path, {**base, "claims": [raid]}) as app:
+        alerts = await app.store.alerts.load([1])
+        assert [(a.claim_id, a.channel_id) for a in alerts] == [(RAID.id, 10)]
+        other = {
+            "id": "car-attack",
+            "text": "The Bryansk governor says a driver was killed and a child wounded when "
+            "saboteurs fired on their car in Lyubechane.",
+        }
+        await app.reconfigure(parse_config({**base, "claims": [raid, other]}))
+        assert await app.store.alerts.count() == 2
+        assert (await app.store.claims.first_seen("car-attack")).channel_id == 10
+    async with opened(tmp_path, {**base, "claims": [raid, other]}) as app:
+        assert await app.store.alerts.count() == 2
+
+
+@asynccontextmanager
+async def opened(tmp_path, raw: dict) -> AsyncIterator[App]:
+    app = await App.open(parse_config(raw), db_path=tmp_path / "cw.db", embedder=None)
+    try:
+        yield app
+    finally:
+        await app.close()
 
 
 def test_cli_import_retro_matches(app, tmp_path, capsys):
