@@ -5,6 +5,7 @@ import pytest
 from monitors.models import Post
 from storage import Store
 from tests.fake_telegram import FakeChannels, FakeTelegramClient
+from tests.telegram_harness import Harness, new_world
 
 T0 = datetime(2023, 3, 2, 8, 0, tzinfo=UTC)
 RDK, GOV = 1500000001, 1500000002  # the channels of the `world` fixture
@@ -29,3 +30,13 @@ def world() -> FakeChannels:
     world.add_channel(RDK, "rdk_front", "RDK front")
     world.add_channel(GOV, "gubernator_br", "Governor")
     return world
+
+
+@pytest.fixture
+async def live(app):
+    """The service reading `new_world()` into the module's `app`, started."""
+    world = new_world()
+    await world.client.connect()
+    harness = Harness(app, world)
+    await harness.start()
+    return harness

@@ -32,7 +32,7 @@ from storage import StorageError, Store
 from tests.conftest import make_post
 from tests.fake_telegram import T0, FakeChannels, flood_wait, rpc_error
 from tests.libretranslate_server import Reply
-from tests.test_telegram_monitor import CHANNELS, GOV, RDK, Harness, new_world, restart
+from tests.telegram_harness import CHANNELS, GOV, RDK, Harness, restart
 from tests.test_translate import make_translator, server  # noqa: F401 (pytest fixtures)
 
 # --- Database ------------------------------------------------------------------------------
@@ -312,15 +312,6 @@ def refuse_channel(world: FakeChannels, channel_id: int) -> None:
         return serve(request)
 
     world.client.on_request(kind, serve_others)
-
-
-@pytest.fixture
-async def live(app):
-    world = new_world()
-    await world.client.connect()
-    harness = Harness(app, world)
-    await harness.start()
-    return harness
 
 
 async def restarted(app: App, live: Harness) -> Harness:
