@@ -3,6 +3,8 @@ builders over an in-process fake Telegram, into the real pipeline and SQLite."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from telethon.events import album
 from telethon.tl import functions, types
@@ -180,6 +182,27 @@ async def test_reconcile_picks_up_a_message_the_updates_dropped(live):
     assert len(await live.posts()) == 1
     assert await live.monitor.reconcile() == 0
     assert len(await live.posts()) == 2
+
+
+async def test_reconcile_passes_never_overlap(live):
+    """The scheduled pass and the one after a reconnect can be started together: the
+    second waits for the first instead of reading the same channels at the same time."""
+    sync, inside, most = live.monitor.history.sync, 0, 0
+
+    async def counted(ref):
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        try:
+            await asyncio.sleep(0)
+            return await sync(ref)
+        finally:
+            inside -= 1
+
+    live.monitor.history.sync = counted
+    live.world.post(RDK, "Потерянное обновление")
+    assert await asyncio.gather(live.monitor.reconcile(), live.monitor.reconcile()) == [0, 0]
+    assert most == 1 and len(await live.posts()) == 1
 
 
 async def test_reload_follows_added_and_drops_removed_channels(live):

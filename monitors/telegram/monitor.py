@@ -58,6 +58,9 @@ class TelegramMonitor:
         self.followed: dict[int, ChannelRef] = {}
         self._lock = asyncio.Lock()  # one pipeline writer: live events and history alike
         self._channels_lock = asyncio.Lock()  # a reload waits for the previous one
+        # The scheduled pass and the one after a reconnect must not read the same
+        # channels at once: the second waits, then reads what the outage hid.
+        self._reconcile_lock = asyncio.Lock()
         self._process = process
         retry = Retry(self.counters, sleep=sleep)
         self.resolver = Resolver(client, store, retry, spacing_s=settings.resolve_spacing_s)
@@ -138,14 +141,17 @@ class TelegramMonitor:
 
     async def reconcile(self) -> int:
         """One pass over every followed channel; returns how many channels failed."""
-        await self.failed.retry(self.followed)
-        failed = 0
-        for ref in list(self.followed.values()):
-            failed += not await self._sync(ref)
-        self.counters.count("reconcile_pass", detail=f"{failed} of {len(self.followed)} failed")
-        await self.counters.flush(self.store)
-        self._note_stall(failed)
-        return failed
+        async with self._reconcile_lock:
+            await self.failed.retry(self.followed)
+            failed = 0
+            for ref in list(self.followed.values()):
+                failed += not await self._sync(ref)
+            self.counters.count(
+                "reconcile_pass", detail=f"{failed} of {len(self.followed)} failed"
+            )
+            await self.counters.flush(self.store)
+            self._note_stall(failed)
+            return failed
 
     async def _sync(self, ref: ChannelRef) -> bool:
         try:
