@@ -69,5 +69,6 @@ class MinHashLsh:
                 del table[band]
 
     def _band_keys(self, signature: np.ndarray) -> list[bytes]:
-        rows = self._rows
-        return [signature[i * rows : (i + 1) * rows].tobytes() for i in range(self._bands)]
+        """The bytes of each band: one view of the signature, not a slice per band."""
+        used = np.ascontiguousarray(signature[: self._bands * self._rows])
+        return used.view(f"V{used.itemsize * self._rows}").tolist()

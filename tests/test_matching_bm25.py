@@ -62,3 +62,24 @@ def test_an_index_of_empty_documents_scores_nothing():
     index.add([])
     scores, shared = index.score(["bryansk"])
     assert scores.tolist() == [0.0] and shared.tolist() == [0.0]
+
+
+def test_scores_after_additions_and_removals_equal_a_fresh_index():
+    docs = [["drone", "attack", "depot"], ["drone", "parade"], ["hostag", "bryansk", "bryansk"]]
+    grown = Bm25Index()
+    grown.add(docs[0])
+    grown.score(["drone"])  # statistics worked out for one document...
+    grown.add(docs[1])
+    gone = grown.add(["drone", "drone", "drone", "strike", "kursk"])
+    grown.score(["drone"])  # ...and again for three
+    grown.remove(gone)
+    grown.add(docs[2])
+    fresh = Bm25Index()
+    for doc in docs:
+        fresh.add(doc)
+    query = ["drone", "bryansk", "depot"]
+    scores, shared = grown.score(query)
+    expected_scores, expected_shared = fresh.score(query)
+    assert scores[gone] == 0 and shared[gone] == 0
+    np.testing.assert_allclose(np.delete(scores, gone), expected_scores, rtol=1e-6)
+    np.testing.assert_allclose(np.delete(shared, gone), expected_shared, rtol=1e-6)

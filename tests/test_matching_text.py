@@ -53,3 +53,10 @@ def test_embed_text_drops_links_and_tweet_footer():
     text = "Drone hits depot https://t.co/abc — Some Reporter (@someone) March 2, 2023"
     assert embed_text(text) == "Drone hits depot"
     assert embed_text("https://t.co/abc") == "https://t.co/abc"
+
+
+def test_a_word_is_stemmed_for_the_language_of_each_post():
+    # Russian and Ukrainian strip different endings from the same spelling.
+    assert terms("написали", "ru") == ["написа"]
+    assert terms("написали", "uk") == ["напис"]
+    assert terms("написали", "ru") == ["написа"]

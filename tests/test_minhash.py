@@ -31,3 +31,10 @@ def test_removed_keys_are_not_returned():
     lsh.remove("never added")
     assert lsh.query(signature) == set()
     assert len(lsh) == 0
+
+
+def test_bands_of_any_width_find_the_same_set():
+    lsh = MinHashLsh(num_perm=12, bands=4, rows=3)
+    lsh.insert("a", lsh.signature(_shingles(0, 100)))
+    assert lsh.query(lsh.signature(_shingles(0, 100))) == {"a"}
+    assert lsh.query(lsh.signature(_shingles(5000, 5100))) == set()

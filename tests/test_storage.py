@@ -113,6 +113,22 @@ async def test_one_alert_per_claim_and_story_with_a_delivery_per_destination(sto
     assert alert.link == "https://t.me/c/100/1"
 
 
+async def test_every_match_of_a_post_is_stored_and_the_alert_shows_its_own(store):
+    await store.claims.upsert([Claim(id=c, text=f"claim {c}") for c in "abc"])
+    ids = await insert(store, make_post(message_id=1))
+    quiet, loud = Match("a", 0.2, False), Match("b", 0.9, True, "supports", ("names: x",))
+    async with store.transaction():
+        raised = await store.alerts.record(
+            ids[(100, 1)], "100/1", [quiet, loud, Match("c", 0.1, False)], ["console"], now_db()
+        )
+        rescored = Match("b", 0.95, True, "supports", ("names: y",))
+        again = await store.alerts.record(ids[(100, 1)], "100/1", [rescored], ["console"], now_db())
+    assert len(raised) == 1 and again == []
+    assert await store.alerts.match_count() == 3
+    [alert] = await store.alerts.load(raised)
+    assert (alert.claim_id, alert.score, alert.reasons) == ("b", 0.95, ("names: y",))
+
+
 async def test_claims_keep_history_and_status(store):
     changed = await store.claims.upsert([Claim(id="c1", text="first wording")])
     assert [c.id for c in changed] == ["c1"]

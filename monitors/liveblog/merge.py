@@ -7,7 +7,6 @@ the wording). An inverted index keeps this near-linear: only groups sharing a wo
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from collections import Counter, defaultdict
@@ -15,13 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import snowballstemmer
+import Stemmer
 
 from monitors.liveblog.models import ClaimGroup, ExtractedClaim
 
 MIN_JACCARD = 0.6
 _NEVER = datetime.min.replace(tzinfo=UTC)
-_STEMMER = snowballstemmer.stemmer("english")
+_STEMMER = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[^\W_]+(?:[’'.,-][^\W_]+)*")
 _NUMBER_WORDS = {
     "one": "1",
@@ -90,12 +89,6 @@ _STOPWORDS = frozenset(
 )
 
 
-@functools.lru_cache(maxsize=100_000)
-def _stem(word: str) -> str:
-    # snowballstemmer is pure Python (~30 us a word); news vocabulary repeats a lot.
-    return _STEMMER.stemWord(word)
-
-
 @dataclass(frozen=True, slots=True)
 class _Signature:
     words: frozenset[str]
@@ -108,7 +101,7 @@ def signature(text: str) -> _Signature:
     numbers = frozenset(
         _NUMBER_WORDS.get(t, t) for t in tokens if t in _NUMBER_WORDS or t[:1].isdigit()
     )
-    words = frozenset(_stem(t) for t in tokens if t not in _STOPWORDS)
+    words = frozenset(_STEMMER.stemWord(t) for t in tokens if t not in _STOPWORDS)
     return _Signature(words | numbers, numbers)
 
 

@@ -49,6 +49,7 @@ class Bm25Index:
         self._total_length = 0.0
         self._idf_cache: np.ndarray | None = None
         self._mass_cache: np.ndarray | None = None
+        self._norm_cache: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self._lengths.size
@@ -120,8 +121,7 @@ class Bm25Index:
         if not self._live_docs or not self._total_length:
             return scores, shared  # nothing indexed has any term: nothing can score
         idf = self._idf()
-        avgdl = self._total_length / self._live_docs
-        norm = self.k1 * (1.0 - self.b) + (self.k1 * self.b / avgdl) * self._lengths.view()
+        norm = self._norm()
         for term in set(query):
             term_id = self._ids.get(term)
             if term_id is None or idf[term_id] <= 0.0:
@@ -130,9 +130,9 @@ class Bm25Index:
             # Posting rows are distinct, so fancy-index += is exact here.
             scores[rows] += idf[term_id] * tfs * (self.k1 + 1.0) / (tfs + norm[rows])
             shared[rows] += idf[term_id]
-        alive = self.alive
-        scores *= alive
-        shared *= alive
+        if self._live_docs < n:  # removed rows keep their postings
+            scores *= self.alive
+            shared *= self.alive
         return scores, shared
 
     def _term_id(self, term: str) -> int:
@@ -155,6 +155,16 @@ class Bm25Index:
             self._idf_cache = np.where(df > 0, idf, 0.0)
         return self._idf_cache
 
+    def _norm(self) -> np.ndarray:
+        """BM25's length normalisation of every row: the same for every query."""
+        if self._norm_cache is None:
+            avgdl = self._total_length / self._live_docs
+            self._norm_cache = (
+                self.k1 * (1.0 - self.b) + (self.k1 * self.b / avgdl) * self._lengths.view()
+            )
+        return self._norm_cache
+
     def _invalidate(self) -> None:
         self._idf_cache = None
         self._mass_cache = None
+        self._norm_cache = None

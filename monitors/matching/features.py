@@ -47,14 +47,18 @@ def candidates(signals: Signals, alive: np.ndarray, per_signal: int) -> np.ndarr
     rows = [_top(signals.bm25, per_signal), _top(signals.names, per_signal)]
     if signals.cos is not None:
         rows.append(_top(np.where(alive, signals.cos, -np.inf), per_signal, floor=-np.inf))
-    found = np.unique(np.concatenate(rows))
-    return found[alive[found]]
+    chosen = np.zeros(len(alive), dtype=np.bool_)
+    for top in rows:
+        chosen[top] = True
+    return np.flatnonzero(chosen & alive)
 
 
 def _top(score: np.ndarray, n: int, floor: float = 0.0) -> np.ndarray:
     """Up to n best rows scoring above `floor` (unordered)."""
-    top = np.argpartition(-score, n - 1)[:n] if len(score) > n else np.arange(len(score))
-    return top[score[top] > floor]
+    above = np.flatnonzero(score > floor)
+    if len(above) <= n:  # the usual case for words and names: a post shares few
+        return above
+    return np.argpartition(-score, n - 1)[:n]
 
 
 def matrix(

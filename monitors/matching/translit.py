@@ -56,10 +56,18 @@ def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
 def name_keys(text: str, lang: str = "und") -> dict[str, str]:
     """Name key -> first surface form, for the capitalised words of a text."""
     found: dict[str, str] = {}
-    for match in _CAPITALISED.finditer(text):
-        surface = match.group()
-        for word in words(clean(surface)):
-            if word not in STOP_WORDS:
-                for key in name_key(word, lang):
-                    found.setdefault(key, surface)
+    for surface in _CAPITALISED.findall(text):
+        for key in _surface_keys(surface, lang):
+            found.setdefault(key, surface)
     return found
+
+
+@lru_cache(maxsize=100_000)
+def _surface_keys(surface: str, lang: str) -> tuple[str, ...]:
+    """Name keys of one capitalised word as the text spells it (names recur post after post)."""
+    return tuple(
+        key
+        for word in words(clean(surface))
+        if word not in STOP_WORDS
+        for key in name_key(word, lang)
+    )
