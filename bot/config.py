@@ -190,7 +190,7 @@ class DigestConfig(_Model):
 
 
 class MatchingConfig(_Model):
-    embedder: Literal["use-multilingual", "none"] = "use-multilingual"
+    embedder: Literal["use-multilingual", "use-multilingual-fp32", "none"] = "use-multilingual"
     top_k: int = Field(default=3, ge=1, le=50)
 
 

@@ -1,16 +1,41 @@
-"""The embedder protocol and the bundled multilingual USE model (monitors.embedding)."""
+"""The embedder protocol and the bundled multilingual USE model (monitors.embedding,
+monitors.use_onnx), checked against the package's own numpy forward pass."""
 
 import numpy as np
 import pytest
 
+from monitors import use_onnx
 from monitors.embedding import MAX_CHARS, Embedder, load_embedder, truncate
 from monitors.stages import Embed, Item
 from tests.conftest import make_post
+
+SENTENCES = [
+    "Drones hit an oil depot in Sevastopol overnight, the governor said.",
+    "Ночью беспилотники атаковали нефтебазу в Севастополе, сообщил губернатор.",
+    "Вночі дрони атакували нафтобазу в Севастополі, повідомив губернатор.",
+    "Брянский губернатор: диверсанты обстреляли автомобиль, водитель погиб.",
+    "ЗСУ звільнили село на півдні, заявили в Генштабі.",
+    "The Kremlin promised to liquidate the saboteurs.",
+]
 
 
 @pytest.fixture(scope="module")
 def use():
     return load_embedder("use-multilingual")
+
+
+@pytest.fixture(scope="module")
+def fp32():
+    return load_embedder("use-multilingual-fp32")
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return use_onnx.NumpyReference().encode
+
+
+def cosines(a, b):
+    return np.einsum("ij,ij->i", a, b)
 
 
 def test_rows_are_unit_float32(use):
@@ -39,6 +64,41 @@ def test_long_texts_are_cut_at_a_word_boundary(use):
     assert truncate(text, 100).endswith("word")
     assert truncate("short", 100) == "short"
     assert np.allclose(use.encode([text]), use.encode([truncate(text, MAX_CHARS)]))
+
+
+def test_forward_pass_agrees_with_the_numpy_reference(use, fp32, reference):
+    texts = [*SENTENCES, "", "слово " * 2000, "🔥🔥🔥 **ТЕРМІНОВО** 🔥🔥🔥"]
+    assert cosines(fp32.encode(texts), reference(texts)).min() > 0.99999
+    assert cosines(use.encode(texts), reference(texts)).min() > 0.999
+
+
+@pytest.mark.parametrize("name", ["use", "fp32"])
+def test_a_batch_embeds_exactly_as_its_texts_one_by_one(name, request, reference):
+    use = request.getfixturevalue(name)
+    texts = [f"{s} ({n})" for n in range(4) for s in SENTENCES]
+    batched = use.encode(texts)
+    # float rounding only (the sentence DNN's GEMMs block differently by batch size); an
+    # int8 text sharing its activation range with its neighbours would move by ~1e-3
+    assert np.allclose(batched, np.concatenate([use.encode([t]) for t in texts]), atol=1e-6)
+    assert cosines(batched, reference(texts)).min() > 0.999
+    assert np.array_equal(batched, use.encode(texts))
+
+
+def test_window_index_stays_inside_the_text():
+    sentinel = 3
+    assert use_onnx.window_index(3).tolist() == [
+        [sentinel, sentinel, 0, 1, 2],
+        [sentinel, 0, 1, 2, sentinel],
+        [0, 1, 2, sentinel, sentinel],
+    ]
+
+
+def test_column_quantisation_round_trips_within_half_a_step():
+    weights = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+    weights[:, 3] = 0  # an all-zero column must not divide by zero
+    quantised, scale = use_onnx.quantise_columns(weights)
+    assert quantised.dtype == np.int8 and scale.shape == (8,)
+    assert np.all(np.abs(quantised * scale - weights) <= scale / 2 + 1e-7)
 
 
 def test_registry():
