@@ -40,7 +40,6 @@ def transliterate(word: str) -> str:
     return "".join(_CYR.get(ch, ch) for ch in word)
 
 
-@lru_cache(maxsize=100_000)
 def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
     """Keys of one name: its consonant skeleton and, when longer, the skeleton's first
     three letters (Харків stems to харк, Kharkiv keeps its v). Empty when too short."""
@@ -62,7 +61,7 @@ def name_keys(text: str, lang: str = "und") -> dict[str, str]:
     return found
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=32_768)
 def _surface_keys(surface: str, lang: str) -> tuple[str, ...]:
     """Name keys of one capitalised word as the text spells it (names recur post after post)."""
     return tuple(
