@@ -36,11 +36,11 @@ async def alerting(db) -> dict[tuple[int, int, str], str]:
     return {(c, m, claim): stance for c, m, claim, stance in rows}
 
 
-# Posts of the README table marked "alert" that do alert today: 19 of 27. The misses are
+# Posts of the README table marked "alert" that do alert today: 20 of 27. The misses are
 # Russian and Ukrainian posts with no translation (the demo is offline) whose
 # cross-lingual score sits just under the threshold; see the matching issue. The floor
 # guards against regressions; raise it as matching improves.
-RECALL_FLOOR = 19
+RECALL_FLOOR = 20
 
 # A known false alert, kept visible rather than hidden: the TASS report that the group
 # left Russia (and its forward) shares "Russia", "Ukrainian", "Bryansk" and some meaning
