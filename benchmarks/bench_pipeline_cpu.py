@@ -23,20 +23,18 @@ import sqlite3
 import tempfile
 import time
 import zlib
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from bot.app import App
-from bot.bench import export_paths
+from bot.bench import StageTimer, export_paths
 from bot.bench_claims import synthetic_claims
 from bot.cli import read_config
 from bot.replay import load_posts
 from bot.sinks import JsonlSink
 from monitors.language import detect
-from monitors.stages import Item, Stage
 
 _DUMPS = {
     "posts": "SELECT channel_id, message_id, date, text, text_hash, lang, translation,"
@@ -52,23 +50,6 @@ _DUMPS = {
     "fts": "SELECT rowid, text, translation FROM posts_fts WHERE posts_fts MATCH 'Украина'"
     " ORDER BY rowid",
 }
-
-
-class CpuTimer:
-    """CPU seconds spent in each stage (thread time: the stages run on the event loop)."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-
-    def wrap(self, stage: Stage) -> Stage:
-        name = type(stage).__name__
-
-        async def timed(items: list[Item]) -> None:
-            began = time.thread_time()
-            await stage(items)
-            self.seconds[name] += time.thread_time() - began
-
-        return timed
 
 
 class HashedWords:
@@ -94,7 +75,7 @@ async def run(paths: list[Path], claims: int, db: Path, profile: Path | None) ->
     )
     try:
         await app.add_claims(synthetic_claims(claims))
-        timer = CpuTimer()
+        timer = StageTimer(clock=time.thread_time)
         app.pipeline.wrap_stages(timer.wrap)
         profiler = cProfile.Profile() if profile else None
         began = time.process_time()

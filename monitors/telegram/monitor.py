@@ -146,9 +146,7 @@ class TelegramMonitor:
             failed = 0
             for ref in list(self.followed.values()):
                 failed += not await self._sync(ref)
-            self.counters.count(
-                "reconcile_pass", detail=f"{failed} of {len(self.followed)} failed"
-            )
+            self.counters.count("reconcile_pass", detail=f"{failed} of {len(self.followed)} failed")
             await self.counters.flush(self.store)
             self._note_stall(failed)
             return failed
