@@ -2,10 +2,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.app import App
+from bot.config import parse_config
 from monitors.models import Post
 from storage import Store
 from tests.fake_telegram import FakeChannels, FakeTelegramClient
-from tests.telegram_harness import Harness, new_world
+from tests.telegram_harness import CHANNELS, Harness, new_world
 
 T0 = datetime(2023, 3, 2, 8, 0, tzinfo=UTC)
 RDK, GOV = 1500000001, 1500000002  # the channels of the `world` fixture
@@ -30,6 +32,16 @@ def world() -> FakeChannels:
     world.add_channel(RDK, "rdk_front", "RDK front")
     world.add_channel(GOV, "gubernator_br", "Governor")
     return world
+
+
+@pytest.fixture
+async def app(tmp_path):
+    """An app following the harness's channels, translation and embedding off; modules
+    that need another config define their own `app`."""
+    config = parse_config({"channels": CHANNELS, "translation": {"backend": "none"}})
+    app = await App.open(config, db_path=tmp_path / "cw.db", embedder=None)
+    yield app
+    await app.close()
 
 
 @pytest.fixture

@@ -25,25 +25,16 @@ from telethon.tl import functions
 
 from bot.app import BATCH_SIZE, App
 from bot.cli import cli
-from bot.config import parse_config
 from monitors.liveblog import FetchState, LiveBlogFetcher
 from monitors.models import Post
 from storage import StorageError, Store
 from tests.conftest import make_post
 from tests.fake_telegram import T0, FakeChannels, flood_wait, rpc_error
 from tests.libretranslate_server import Reply
-from tests.telegram_harness import CHANNELS, GOV, RDK, Harness, restart
+from tests.telegram_harness import GOV, RDK, Harness, restart
 from tests.test_translate import make_translator, server  # noqa: F401 (pytest fixtures)
 
 # --- Database ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def app(tmp_path):
-    config = parse_config({"channels": CHANNELS, "translation": {"backend": "none"}})
-    app = await App.open(config, db_path=tmp_path / "cw.db", embedder=None)
-    yield app
-    await app.close()
 
 
 def posts(count: int) -> list[Post]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from telethon.events import album
 from telethon.tl import functions, types
 
-from bot.app import App
-from bot.config import parse_config
 from monitors.telegram import Counters, Retry
 from monitors.telegram.retries import MAX_PASSES, FailedEvents
 from tests.fake_telegram import (
@@ -28,14 +25,6 @@ from tests.telegram_harness import (
     new_world,
     restart,
 )
-
-
-@pytest.fixture
-async def app(tmp_path):
-    config = parse_config({"channels": CHANNELS, "translation": {"backend": "none"}})
-    app = await App.open(config, db_path=tmp_path / "live.db", embedder=None)
-    yield app
-    await app.close()
 
 
 async def test_a_new_post_is_stored_with_its_channel(live):
