@@ -140,8 +140,11 @@ class App:
         """Store claims, index the new or changed ones at once and match them against the
         archive (whatever their source: config, CLI, chat or live blog), so a claim the
         channels carried before it was added still raises its alert."""
+        claims = list(claims)
+        if not claims:  # a poll or reload with nothing new: no write transaction
+            return ClaimsAdded([], [])
         async with self.store.transaction():
-            changed = await self.store.claims.upsert(list(claims))
+            changed = await self.store.claims.upsert(claims)
         for claim in changed:
             self.matcher.remove_claim(claim.id)
         self.matcher.add_claims([claim for claim in changed if claim.status == "open"])
