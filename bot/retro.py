@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.app import App
 
 CANDIDATES_PER_CLAIM = 100
+WINDOW = timedelta(days=7)  # how far before a claim's publication its carriers are sought
 MIN_PREFIX = 3
 
 _TO_CYRILLIC = {
@@ -58,8 +59,8 @@ def search_prefixes(claim: Claim) -> list[str]:
     return prefixes
 
 
-async def retro_match(app: App, claims: Sequence[Claim], *, days: float = 7) -> list[int]:
-    """Match new claims against the archive of the `days` before each was published (or
+async def retro_match(app: App, claims: Sequence[Claim]) -> list[int]:
+    """Match new claims against the archive of the WINDOW before each was published (or
     before now); return the ids of the alerts raised, at most one per claim."""
     wanted = [claim for claim in claims if claim.status == "open" and claim.id in app.matcher]
     if not wanted:
@@ -68,7 +69,7 @@ async def retro_match(app: App, claims: Sequence[Claim], *, days: float = 7) -> 
     posts: dict[int, Post] = {}
     searched: dict[str, set[int]] = {}
     for claim in wanted:
-        since = (claim.published or now) - timedelta(days=days)
+        since = (claim.published or now) - WINDOW
         found = await app.store.posts.match_any(search_prefixes(claim), since, CANDIDATES_PER_CLAIM)
         posts.update(found)
         searched[claim.id] = {post_id for post_id, _ in found}
