@@ -7,7 +7,7 @@ or decides which embedder, translator or sinks are used.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +19,7 @@ from bot.delivery import DeliveryWorker
 from bot.retro import retro_match
 from bot.sinks import Sink
 from monitors.clustering import Clusterer
-from monitors.embedding import Embedder, load_embedder
+from monitors.embedding import MAX_CHARS, Embedder, load_embedder
 from monitors.matching import Matcher
 from monitors.models import Claim, Post
 from monitors.pipeline import BatchResult, Pipeline
@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 # throughput over 32 and took p99 to 3 s). Replays and backfills want throughput; live
 # posts arrive one at a time and are processed at once whatever this is.
 BATCH_SIZE = 32
+# A batch also closes once its posts weigh BATCH_WEIGHT: a post weighs POST_WEIGHT for the
+# work every post costs, plus its characters up to the encoder's MAX_CHARS, since the
+# encoder's work grows with them. Batches of even cost keep the latency tail short.
+POST_WEIGHT = 300
+BATCH_WEIGHT = 12_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +188,7 @@ class App:
     ) -> ReplaySummary:
         """Run posts through the pipeline in batches, delivering alerts as they come."""
         summary = ReplaySummary()
-        batch: list[Post] = []
-        for post in posts:
-            batch.append(post)
-            if len(batch) >= BATCH_SIZE:
-                await self._replay_batch(batch, summary, progress)
-                batch = []
-        if batch:
+        for batch in batches(posts):
             await self._replay_batch(batch, summary, progress)
         await self.delivery.deliver_due()
         return summary
@@ -207,6 +206,20 @@ class App:
             await self.delivery.deliver_due()
         if progress:
             progress(len(batch))
+
+
+def batches(posts: Iterable[Post]) -> Iterator[list[Post]]:
+    """Consecutive posts, in batches of at most BATCH_SIZE posts and about BATCH_WEIGHT."""
+    batch: list[Post] = []
+    weight = 0
+    for post in posts:
+        batch.append(post)
+        weight += POST_WEIGHT + min(len(post.text), MAX_CHARS)
+        if len(batch) >= BATCH_SIZE or weight >= BATCH_WEIGHT:
+            yield batch
+            batch, weight = [], 0
+    if batch:
+        yield batch
 
 
 def _translator(config: Config, secrets: Secrets) -> Translator | None:

@@ -128,3 +128,19 @@ def test_bad_config_exits_2(tmp_path, capsys):
     folder = export(tmp_path, [message(1, "текст")])
     code, _, err = run(["replay", str(folder), "--config", str(config)], capsys)
     assert code == 2 and "alerts.threshold" in err
+
+
+def test_replay_batches_close_at_a_size_or_a_weight():
+    from bot.app import BATCH_SIZE, BATCH_WEIGHT, POST_WEIGHT, batches
+    from monitors.embedding import MAX_CHARS
+    from tests.conftest import make_post
+
+    short = [make_post(message_id=n, text="x") for n in range(BATCH_SIZE + 5)]
+    assert [len(b) for b in batches(short)] == [BATCH_SIZE, 5]
+
+    # characters past the encoder's limit cost nothing more, so they weigh nothing more
+    long = [make_post(message_id=n, text="слово " * 1000) for n in range(40)]
+    per_batch = -(-BATCH_WEIGHT // (POST_WEIGHT + MAX_CHARS))
+    sizes = [len(b) for b in batches(long)]
+    assert sizes[0] == per_batch < BATCH_SIZE
+    assert [p.message_id for b in batches(long) for p in b] == list(range(40))
