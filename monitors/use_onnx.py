@@ -227,26 +227,43 @@ class _GraphBuilder:
 
     def _conv(self, x: str, window: str, n: int, weights: np.ndarray, bias: np.ndarray) -> str:
         """relu(windows of x @ W + b) + x, with windows read from x plus a zero sentinel row."""
-        padded = self._node("Concat", x, self._const("zero_row", np.zeros((1, _CNN_DIM))), axis=0)
-        windows = self._node("Gather", padded, window)
-        flat = self._node("Reshape", windows, self._const(f"flat{n}", np.array([-1, n * _CNN_DIM])))
+        flat_shape = self._const(f"flat{n}", np.array([-1, n * _CNN_DIM]))
         name = f"conv{len(self.nodes)}"
         if not self.int8_cnn:
+            padded = self._node(
+                "Concat", x, self._const("zero_row", np.zeros((1, _CNN_DIM))), axis=0
+            )
+            flat = self._node("Reshape", self._node("Gather", padded, window), flat_shape)
             y = self._node("MatMul", flat, self._const(name, weights))
             y = self._node("Add", y, self._const(f"{name}_b", bias))
             return self._node("Add", self._node("Relu", y), x)
-        # x @ weights + bias, int8 weights, x quantised on the fly
-        quantised, scale = quantise_columns(weights)
+        # x quantised once, then windows of its uint8 rows times int8 weights. Its range
+        # always holds 0, so it is the windows' range too, and the sentinel row is the
+        # quantised zero: the same arithmetic as quantising the (n times larger) windows.
+        levels, scale, zero = self._quantise(x)
+        zero_row = self._node("Expand", zero, self._const("row_shape", np.array([1, _CNN_DIM])))
+        padded = self._node("Concat", levels, zero_row, axis=0)
+        flat = self._node("Reshape", self._node("Gather", padded, window), flat_shape)
+        quantised, column_scale = quantise_columns(weights)
         y = self._node(
-            "DynamicQuantizeMatMul",
+            "MatMulIntegerToFloat",
             flat,
             self._const(name, quantised),
-            self._const(f"{name}_scale", scale),
+            scale,
+            self._const(f"{name}_scale", column_scale),
+            zero,
             "",
             self._const(f"{name}_b", bias),
             domain="com.microsoft",
         )
         return self._node("Add", self._node("Relu", y), x)
+
+    def _quantise(self, x: str) -> tuple[str, str, str]:
+        """uint8 levels of x, with the scale and zero point of its range."""
+        name = f"quantised{len(self.nodes)}"
+        outputs = (name, f"{name}_scale", f"{name}_zero")
+        self.nodes.append(helper.make_node("DynamicQuantizeLinear", [x], list(outputs), name=name))
+        return outputs
 
     def _slice(self, x: str, start: int, stop: int) -> str:
         """Columns start:stop of a 2-D tensor."""
