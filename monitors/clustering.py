@@ -349,7 +349,7 @@ def _shingles(words: list[str]) -> np.ndarray:
     Words are hashed once (crc32: fast and stable across processes, unlike `hash`) and
     combined per shingle with numpy, rather than hashing every joined shingle string.
     """
-    hashes = np.fromiter((zlib.crc32(w.encode()) for w in words), np.uint64, len(words))
+    hashes = np.fromiter(map(zlib.crc32, map(str.encode, words)), np.uint64, len(words))
     # Multiplying after each add lets every word reach the high bits that are kept.
     grams = np.zeros(len(words) - SHINGLE + 1, dtype=np.uint64)
     for i, mult in enumerate(_SHINGLE_MULTS):

@@ -72,11 +72,15 @@ class Pipeline:
                     for post_id, item in pairs
                 ]
             )
-            for post_id, item in pairs:
-                if item.matches:
-                    result.alert_ids += await self._store.alerts.record(
-                        post_id, item.post.cluster_id or "", item.matches, self._destinations, now
-                    )
+            result.alert_ids += await self._store.alerts.record_many(
+                [
+                    (post_id, item.post.cluster_id or "", item.matches)
+                    for post_id, item in pairs
+                    if item.matches
+                ],
+                self._destinations,
+                now,
+            )
             await self._store.alerts.touch_clusters(_clusters(items), now)
         result.items = items
         return result
@@ -135,15 +139,15 @@ class Pipeline:
             [item.post for item in fresh if item.is_head],
             [item.post.cluster_id for item in items if item.post.cluster_id],
         )
-        for item in items:
-            if item.matches:
-                result.alert_ids += await store.alerts.record(
-                    ids[item.post.key],
-                    item.post.cluster_id or "",
-                    item.matches,
-                    self._destinations,
-                    now,
-                )
+        result.alert_ids += await store.alerts.record_many(
+            [
+                (ids[item.post.key], item.post.cluster_id or "", item.matches)
+                for item in items
+                if item.matches
+            ],
+            self._destinations,
+            now,
+        )
         # A repost, an edit or a new translation changes what a sent alert should show.
         await store.alerts.touch_clusters(_clusters(items), now)
         await store.channels.advance_cursors(_newest_per_channel(items))

@@ -116,39 +116,52 @@ class Alerts:
     ) -> list[int]:
         """Store the matches of one post; raise alerts for alerting ones not yet raised
         for this story. Returns the new alert ids."""
-        # One statement for all of a post's matches: most never alert, and a round trip
-        # to the database thread per match was over half of the pipeline's storage time.
-        await self._db.execute_many(
-            """INSERT INTO matches (post_id, claim_id, score, stance, reasons, alert,
-                 created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (post_id, claim_id) DO UPDATE SET score = excluded.score,
-                 stance = excluded.stance, reasons = excluded.reasons,
-                 alert = excluded.alert""",
-            [
-                (
-                    post_id,
-                    match.claim_id,
-                    match.score,
-                    match.stance,
-                    json.dumps(list(match.reasons), ensure_ascii=False),
-                    int(match.alert),
-                    now,
-                )
-                for match in matches
-            ],
-        )
+        return await self.record_many([(post_id, cluster_id, matches)], destinations, now)
+
+    async def record_many(
+        self,
+        posts: Sequence[tuple[int, str, Sequence[Match]]],
+        destinations: Sequence[str],
+        now: str,
+    ) -> list[int]:
+        """`record` for many posts, given as (post id, cluster id, matches), in order."""
+        rows = [
+            (
+                post_id,
+                match.claim_id,
+                match.score,
+                match.stance,
+                json.dumps(list(match.reasons), ensure_ascii=False),
+                int(match.alert),
+                now,
+            )
+            for post_id, _, matches in posts
+            for match in matches
+        ]
+        # One statement for all the batch's matches: most never alert, and a round trip to
+        # the database thread per post cost 0.02-0.03 ms of CPU a post (ru-news replay).
+        if rows:
+            await self._db.execute_many(
+                """INSERT INTO matches (post_id, claim_id, score, stance, reasons, alert,
+                     created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (post_id, claim_id) DO UPDATE SET score = excluded.score,
+                     stance = excluded.stance, reasons = excluded.reasons,
+                     alert = excluded.alert""",
+                rows,
+            )
         raised: list[int] = []
-        for match in matches:
-            if match.alert:
-                alert_id = await self._raise(post_id, match.claim_id, cluster_id, now)
-                if alert_id is not None:
-                    raised.append(alert_id)
-                    await self._db.execute_many(
-                        """INSERT INTO deliveries (alert_id, destination, next_attempt_at)
-                           VALUES (?, ?, ?)""",
-                        [(alert_id, destination, now) for destination in destinations],
-                    )
+        for post_id, cluster_id, matches in posts:
+            for match in matches:
+                if match.alert:
+                    alert_id = await self._raise(post_id, match.claim_id, cluster_id, now)
+                    if alert_id is not None:
+                        raised.append(alert_id)
+                        await self._db.execute_many(
+                            """INSERT INTO deliveries (alert_id, destination, next_attempt_at)
+                               VALUES (?, ?, ?)""",
+                            [(alert_id, destination, now) for destination in destinations],
+                        )
         return raised
 
     async def _raise(self, post_id: int, claim_id: str, cluster_id: str, now: str) -> int | None:

@@ -44,12 +44,11 @@ class Clusters:
                 for p in heads
             ],
         )
+        # One pass over the story's posts for all four figures, not one per figure.
         await self._db.execute_many(
-            """UPDATE clusters SET
-                 size = (SELECT count(*) FROM posts WHERE cluster_id = ?1),
-                 channels = (SELECT count(DISTINCT channel_id) FROM posts WHERE cluster_id = ?1),
-                 first_date = (SELECT min(date) FROM posts WHERE cluster_id = ?1),
-                 last_date = (SELECT max(date) FROM posts WHERE cluster_id = ?1)
+            """UPDATE clusters SET (size, channels, first_date, last_date) =
+                 (SELECT count(*), count(DISTINCT channel_id), min(date), max(date)
+                  FROM posts WHERE cluster_id = ?1)
                WHERE id = ?1""",
             [(cluster_id,) for cluster_id in set(touched)],
         )

@@ -83,3 +83,38 @@ def test_scores_after_additions_and_removals_equal_a_fresh_index():
     assert scores[gone] == 0 and shared[gone] == 0
     np.testing.assert_allclose(np.delete(scores, gone), expected_scores, rtol=1e-6)
     np.testing.assert_allclose(np.delete(shared, gone), expected_shared, rtol=1e-6)
+
+
+def test_scores_follow_the_collection_after_adds_and_removals(index):
+    """Posting weights are kept between queries; a change of the collection renews them."""
+    index.score(["drone", "depot"])  # fills the kept weights
+    index.add(["drone", "depot", "depot", "kherson"])
+    index.remove(1)
+    fresh = Bm25Index()
+    for doc in (["drone", "attack", "depot"], ["drone", "parade"], ["hostag", "bryansk"]):
+        fresh.add(doc)
+    fresh.add(["drone", "depot", "depot", "kherson"])
+    fresh.remove(1)
+    got, want = index.score(["drone", "depot"]), fresh.score(["drone", "depot"])
+    for got_array, want_array in zip(got, want, strict=True):
+        np.testing.assert_array_equal(got_array, want_array)
+
+
+def test_idf_mass_of_a_query_counts_unseen_terms_as_rarest(index):
+    terms = ["drone", "festival", "hostag", "drone"]
+    assert index.query_idf_mass(terms) == sum(index.query_idf(t) for t in terms)
+    assert index.query_idf_mass([]) == 0.0
+
+
+def test_a_batch_of_queries_scores_each_as_alone(index):
+    index.remove(0)
+    queries = [["drone", "depot"], ["hostag"], ["unknown"]]
+    scores, shared = index.score_many(queries)
+    for query, row_scores, row_shared in zip(queries, scores, shared, strict=True):
+        alone = Bm25Index()
+        for doc in (["drone", "attack", "depot"], ["drone", "parade"], ["hostag", "bryansk"]):
+            alone.add(doc)
+        alone.remove(0)
+        np.testing.assert_array_equal(row_scores, alone.score(query)[0])
+        np.testing.assert_array_equal(row_shared, alone.score(query)[1])
+    assert scores[2].max() == 0 and scores[0][0] == 0  # unknown term; removed row

@@ -1,8 +1,14 @@
 """Stance cues in English, Russian and Ukrainian (monitors.matching.stance)."""
 
+import importlib
+import re
+
 import pytest
 
 from monitors.matching import refutation_cue, stance
+
+# The package re-exports the function `stance`, which hides the module of that name.
+stance_module = importlib.import_module("monitors.matching.stance")
 
 CLAIM = "Saboteurs took six hostages in Bryansk region."
 
@@ -55,3 +61,39 @@ def test_hedged_reports_are_unclear(post):
 def test_denial_supports_a_claim_that_is_itself_a_denial():
     claim = "The Kremlin denied that Putin cancelled his trip."
     assert stance("В Кремле опровергли отмену поездки", claim, matched=True) == "supports"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Reports of the strike are FAKE, the ministry says.",
+        "ОПРОВЕРЖЕНИЕ: информация не подтвердилась",
+        "Слухи о прорыве появились утром.",
+        "Rumors spread; rumours too.",
+        "It was dısınformation.",  # dotless i: re.IGNORECASE equates it with i
+        "A ſtatement called it falſe.",  # long s
+        "İt was DİSİNFORMATION.",
+        "Это \u1c82пр\u1c82вержение.",  # old Cyrillic o forms
+        "Nothing to see: the ministry reported new shelling.",
+        "Фейковое видео, ЛОЖНАЯ тревога",
+    ],
+)
+def test_fast_cue_search_finds_what_the_plain_pattern_finds(text):
+    for cues, patterns in (
+        (stance_module._REFUTE_CUES, stance_module._REFUTE),
+        (stance_module._HEDGE_CUES, stance_module._HEDGE),
+    ):
+        plain = re.compile("|".join(patterns), re.IGNORECASE).search(text)
+        fast = cues.search(text)
+        assert (fast and fast.group()) == (plain and plain.group())
+
+
+def test_fold_exceptions_cover_every_letter_ignorecase_equates_differently():
+    """Every character re.IGNORECASE matches to a cue letter either lower-cases to that
+    letter or is one the fast path hands to the regex."""
+    letters = "".join(sorted(set("".join(stance_module._REFUTE + stance_module._HEDGE))))
+    letters = "".join(ch for ch in letters if ch.isalpha())
+    everything = "".join(map(chr, range(0x110000)))
+    equal = set(re.findall(f"[{letters}]", everything, re.IGNORECASE))
+    odd = {ch for ch in equal if ch.lower() not in letters}
+    assert odd and all(stance_module._FOLD_EXCEPTIONS.match(ch) for ch in odd)

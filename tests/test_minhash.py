@@ -38,3 +38,20 @@ def test_bands_of_any_width_find_the_same_set():
     lsh.insert("a", lsh.signature(_shingles(0, 100)))
     assert lsh.query(lsh.signature(_shingles(0, 100))) == {"a"}
     assert lsh.query(lsh.signature(_shingles(5000, 5100))) == set()
+
+
+def test_keys_sharing_every_band_are_found_and_forgotten_one_by_one():
+    lsh = MinHashLsh()
+    same = lsh.signature(_shingles(0, 100))
+    for key in ("a", "b", "c"):
+        lsh.insert(key, same)
+    lsh.insert("d", lsh.signature(_shingles(5000, 5100)))
+    assert lsh.query(same) == {"a", "b", "c"}
+    lsh.remove("b")
+    assert lsh.query(same) == {"a", "c"}
+    lsh.remove("a")
+    lsh.remove("a")  # unknown by now: ignored
+    assert lsh.query(same) == {"c"}
+    lsh.remove("c")
+    assert lsh.query(same) == set() and len(lsh) == 1
+    assert lsh.query(lsh.signature(_shingles(5000, 5100))) == {"d"}

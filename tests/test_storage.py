@@ -153,3 +153,23 @@ async def test_cursor_only_moves_forward(store):
     row = await store.channels.get(100)
     assert row.cursor == 50 and row.category == "official"
     assert (await store.channels.get_by_username("CHAN_NAME")).id == 100
+
+
+async def test_matches_of_a_whole_batch_are_recorded_together(store):
+    await store.claims.upsert([Claim(id=c, text=f"claim {c}") for c in "ab"])
+    ids = await insert(store, *(make_post(message_id=n) for n in (1, 2, 3)))
+    loud, quiet = Match("a", 0.9, True), Match("b", 0.2, False)
+    async with store.transaction():
+        raised = await store.alerts.record_many(
+            [
+                (ids[(100, 1)], "100/1", [quiet]),
+                (ids[(100, 2)], "100/1", [loud, quiet]),
+                (ids[(100, 3)], "100/1", [loud]),  # the same story: no second alert
+            ],
+            ["console"],
+            now_db(),
+        )
+    assert await store.alerts.match_count() == 4
+    [alert] = await store.alerts.load(raised)
+    assert (alert.message_id, alert.claim_id) == (2, "a")
+    assert await store.alerts.due("console", now_db()) == raised

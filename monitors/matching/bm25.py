@@ -9,7 +9,7 @@ time, so adding or removing a document never rewrites other documents' weights.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +22,9 @@ class _Postings:
     rows: list[int] = field(default_factory=list)
     tfs: list[float] = field(default_factory=list)
     cache: tuple[np.ndarray, np.ndarray] | None = None
+    # Each posting's BM25 weight, valid while the index's statistics stay at `epoch`.
+    weights: np.ndarray | None = None
+    epoch: int = -1
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self.cache is None:
@@ -50,6 +53,7 @@ class Bm25Index:
         self._idf_cache: np.ndarray | None = None
         self._mass_cache: np.ndarray | None = None
         self._norm_cache: np.ndarray | None = None
+        self._epoch = 0  # bumped whenever idf or length normalisation change
 
     def __len__(self) -> int:
         return self._lengths.size
@@ -98,10 +102,18 @@ class Bm25Index:
     def query_idf(self, term: str) -> float:
         """idf for weighing a query term: an unseen term is as rare as a term can be, so
         a post's words the collection never saw still count in its idf mass."""
-        term_id = self._ids.get(term)
-        if term_id is None or self._df.data[term_id] == 0:
-            return float(np.log1p((self._live_docs + 0.5) / 0.5))
-        return float(self._idf()[term_id])
+        return self.query_idf_mass((term,))
+
+    def query_idf_mass(self, terms: Iterable[str]) -> float:
+        """Sum of `query_idf` over `terms`, in their order (most of a post's terms are
+        unseen, and their idf is worked out once here instead of once a term)."""
+        unseen = float(np.log1p((self._live_docs + 0.5) / 0.5))
+        df, idf, ids = self._df.data, self._idf(), self._ids
+        total = 0.0
+        for term in terms:
+            term_id = ids.get(term)
+            total += unseen if term_id is None or df[term_id] == 0 else float(idf[term_id])
+        return total
 
     def doc_idf_mass(self, rows: np.ndarray) -> np.ndarray:
         """Sum of idf over each row's distinct terms (for coverage features)."""
@@ -115,25 +127,40 @@ class Bm25Index:
     def score(self, query: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """BM25 of every row for the distinct query terms, and the idf mass each row
         shares with the query. Both arrays have one entry per row."""
-        n = len(self)
-        scores = np.zeros(n, dtype=np.float32)
-        shared = np.zeros(n, dtype=np.float32)
+        scores, shared = self.score_many([query])
+        return scores[0], shared[0]
+
+    def score_many(self, queries: Sequence[Iterable[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """`score` for a batch of queries, as two (queries x rows) arrays."""
+        scores = np.zeros((len(queries), len(self)), dtype=np.float32)
+        shared = np.zeros_like(scores)
         if not self._live_docs or not self._total_length:
             return scores, shared  # nothing indexed has any term: nothing can score
         idf = self._idf()
-        norm = self._norm()
-        for term in set(query):
-            term_id = self._ids.get(term)
-            if term_id is None or idf[term_id] <= 0.0:
-                continue
-            rows, tfs = self._postings[term_id].arrays()
-            # Posting rows are distinct, so fancy-index += is exact here.
-            scores[rows] += idf[term_id] * tfs * (self.k1 + 1.0) / (tfs + norm[rows])
-            shared[rows] += idf[term_id]
-        if self._live_docs < n:  # removed rows keep their postings
+        for query, query_scores, query_shared in zip(queries, scores, shared, strict=True):
+            for term in set(query):
+                term_id = self._ids.get(term)
+                if term_id is None or idf[term_id] <= 0.0:
+                    continue
+                rows, weights = self._weighted(term_id)
+                # Posting rows are distinct, so fancy-index += is exact here.
+                query_scores[rows] += weights
+                query_shared[rows] += idf[term_id]
+        if self._live_docs < len(self):  # removed rows keep their postings
             scores *= self.alive
             shared *= self.alive
         return scores, shared
+
+    def _weighted(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """A term's posting rows and BM25 weights, kept until the statistics change: a
+        post's scoring then costs two array updates a term instead of eight."""
+        postings = self._postings[term_id]
+        rows, tfs = postings.arrays()
+        if postings.weights is None or postings.epoch != self._epoch:
+            idf = self._idf()[term_id]
+            postings.weights = idf * tfs * (self.k1 + 1.0) / (tfs + self._norm()[rows])
+            postings.epoch = self._epoch
+        return rows, postings.weights
 
     def _term_id(self, term: str) -> int:
         term_id = self._ids.get(term)
@@ -165,6 +192,7 @@ class Bm25Index:
         return self._norm_cache
 
     def _invalidate(self) -> None:
+        self._epoch += 1
         self._idf_cache = None
         self._mass_cache = None
         self._norm_cache = None

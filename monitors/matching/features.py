@@ -29,68 +29,102 @@ _EPS = 1e-6
 
 @dataclass(slots=True)
 class Signals:
-    """Whole-collection scores for one post, before candidates are chosen."""
+    """Whole-collection scores for a batch of posts, one row per post, before candidates
+    are chosen. Working on the whole batch at once keeps numpy's per-call cost per batch
+    rather than per post."""
 
-    bm25: np.ndarray  # per claim row
-    shared: np.ndarray  # idf mass shared with the post, per claim row
-    post_mass: float  # idf mass of the post's distinct terms
-    cos: np.ndarray | None  # per claim row, None without an embedder
-    names: np.ndarray  # name-key idf mass shared with the post, per claim row
-    phrases: np.ndarray  # term-bigram idf mass shared with the post, per claim row
+    bm25: np.ndarray  # posts x claim rows
+    shared: np.ndarray  # idf mass shared with the post, posts x claim rows
+    post_mass: np.ndarray  # idf mass of each post's distinct terms (float64)
+    cos: np.ndarray | None  # posts x claim rows, None without an embedder
+    names: np.ndarray  # name-key idf mass shared with the post, posts x claim rows
+    phrases: np.ndarray  # term-bigram idf mass shared with the post, posts x claim rows
 
 
-def candidates(signals: Signals, alive: np.ndarray, per_signal: int) -> np.ndarray:
-    """Rows in the top `per_signal` by BM25, by cosine or by shared names (live only).
+def candidates(
+    signals: Signals, alive: np.ndarray, per_signal: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(post, row) pairs whose row is in the post's top `per_signal` by BM25, by cosine or
+    by shared names (live rows only), ordered by post, then row.
 
-    Ascending, so a stable sort hands exact ties to the claim indexed first: claim
+    Rows ascend, so a stable sort hands exact ties to the claim indexed first: claim
     collections hold re-published copies, and the first copy is the one people cite."""
-    rows = [_top(signals.bm25, per_signal), _top(signals.names, per_signal)]
+    chosen = np.zeros(signals.bm25.shape, dtype=np.bool_)
+    _mark_top(chosen, signals.bm25, per_signal)
+    _mark_top(chosen, signals.names, per_signal)
     if signals.cos is not None:
-        rows.append(_top(np.where(alive, signals.cos, -np.inf), per_signal, floor=-np.inf))
-    chosen = np.zeros(len(alive), dtype=np.bool_)
-    for top in rows:
-        chosen[top] = True
-    return np.flatnonzero(chosen & alive)
+        _mark_top(chosen, np.where(alive, signals.cos, -np.inf), per_signal, floor=-np.inf)
+    posts, rows = np.nonzero(chosen & alive)
+    return posts, rows
 
 
-def _top(score: np.ndarray, n: int, floor: float = 0.0) -> np.ndarray:
-    """Up to n best rows scoring above `floor` (unordered)."""
-    above = np.flatnonzero(score > floor)
-    if len(above) <= n:  # the usual case for words and names: a post shares few
-        return above
-    return np.argpartition(-score, n - 1)[:n]
+def _mark_top(chosen: np.ndarray, score: np.ndarray, n: int, floor: float = 0.0) -> None:
+    """Mark in each post's row up to n best entries scoring above `floor`."""
+    above = score > floor
+    many = np.count_nonzero(above, axis=1) > n
+    chosen |= above & ~many[:, None]  # the usual case for words and names: a post shares few
+    if many.any():
+        posts = np.flatnonzero(many)
+        top = np.argpartition(-score[posts], n - 1, axis=1)[:, :n]
+        chosen[posts[:, None], top] = True
 
 
 def matrix(
     signals: Signals,
+    posts: np.ndarray,
     rows: np.ndarray,
     claim_mass: np.ndarray,
     name_mass: np.ndarray,
     phrase_mass: np.ndarray,
 ) -> np.ndarray:
-    """Feature rows (len(rows) x len(FEATURES)) in FEATURES order."""
-    bm25 = signals.bm25[rows]
-    best = float(signals.bm25.max(initial=0.0))
+    """Feature rows (one per (post, row) pair, len(FEATURES) columns) in FEATURES order.
+
+    Pairs come grouped by post, as `candidates` returns them; the masses are per pair."""
+    bm25, shared = signals.bm25[posts, rows], signals.shared[posts, rows]
+    # A post's divisors are summed in float64, then rounded to float32: what numpy does
+    # with a Python float divisor, as when each post was scored alone.
+    best = (signals.bm25.max(axis=1, initial=0.0).astype(np.float64) + _EPS).astype(np.float32)
+    post_mass = (signals.post_mass + _EPS).astype(np.float32)[posts]
     cols = {
-        "bm25_rel": bm25 / (best + _EPS),
-        "bm25_post": bm25 / (signals.post_mass + _EPS),
-        "cover_claim": signals.shared[rows] / (claim_mass + _EPS),
-        "cover_post": signals.shared[rows] / (signals.post_mass + _EPS),
+        "bm25_rel": bm25 / best[posts],
+        "bm25_post": bm25 / post_mass,
+        "cover_claim": shared / (claim_mass + _EPS),
+        "cover_post": shared / post_mass,
         "log_bm25": np.log1p(bm25),
-        "rr_bm25": _reciprocal_rank(bm25),
-        "names": np.minimum(signals.names[rows] / (name_mass + _EPS), 1.0),
-        "phrases": signals.phrases[rows] / (phrase_mass + _EPS),
+        "rr_bm25": _reciprocal_rank(posts, bm25),
+        "names": np.minimum(signals.names[posts, rows] / (name_mass + _EPS), 1.0),
+        "phrases": signals.phrases[posts, rows] / (phrase_mass + _EPS),
     }
     if signals.cos is None:
         cos = np.zeros(len(rows), dtype=np.float32)
         cols.update(cos=cos, cos_gap=cos, rr_cos=cos)
     else:
-        cos = signals.cos[rows]
-        cols.update(cos=cos, cos_gap=cos - cos.max(initial=-1.0), rr_cos=_reciprocal_rank(cos))
+        cos = signals.cos[posts, rows]
+        cols.update(
+            cos=cos, cos_gap=cos - _group_max(posts, cos, -1.0), rr_cos=_reciprocal_rank(posts, cos)
+        )
     return np.stack([cols[name] for name in FEATURES], axis=1).astype(np.float32)
 
 
-def _reciprocal_rank(score: np.ndarray) -> np.ndarray:
-    ranks = np.empty(len(score), dtype=np.float32)
-    ranks[np.argsort(-score, kind="stable")] = np.arange(len(score), dtype=np.float32)
+def _segments(posts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each post's run of pairs starts, and each pair's run number."""
+    _, starts, segment = np.unique(posts, return_index=True, return_inverse=True)
+    return starts, segment
+
+
+def _group_max(posts: np.ndarray, score: np.ndarray, initial: float) -> np.ndarray:
+    """The best score (at least `initial`) of each pair's post, per pair."""
+    if not len(posts):
+        return score
+    starts, segment = _segments(posts)
+    best = np.maximum(np.maximum.reduceat(score, starts), score.dtype.type(initial))
+    return best[segment]
+
+
+def _reciprocal_rank(posts: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """1 / (1 + rank of the pair's score within its post), ties in pair order."""
+    position = np.empty(len(score), dtype=np.int64)
+    position[np.lexsort((-score, posts))] = np.arange(len(score))
+    starts, segment = _segments(posts)
+    ranks = (position - starts[segment]).astype(np.float32)
     return 1.0 / (1.0 + ranks)

@@ -126,20 +126,19 @@ class Matcher:
     def rank_many(self, items: Sequence[Query], k: int = 5) -> list[list[Match]]:
         """Rank a batch, one list per item. Items without a vector are embedded together in
         one call, from the English translation when there is one, else the text."""
+        if not items:
+            return []
         parsed = [self._parse(item) for item in items]
         cosines = self._cosines(items)
-        results = []
-        for i, item in enumerate(parsed):
-            cosine = None if cosines is None else cosines[i]
-            rows, matrix = self._pairs(item, cosine)
-            results.append(self._matches(item, rows, matrix, cosine, k))
-        return results
+        pairs = zip(parsed, *self._pairs(parsed, cosines), strict=True)
+        return [
+            self._matches(item, rows, matrix, None if cosines is None else cosines[i], k)
+            for i, (item, rows, matrix) in enumerate(pairs)
+        ]
 
     def pair_features(self, item: Query) -> tuple[list[str], np.ndarray]:
         """Candidate claim ids and their feature rows (what `fit` learns from)."""
-        parsed = self._parse(item)
-        cosines = self._cosines([item])
-        rows, matrix = self._pairs(parsed, None if cosines is None else cosines[0])
+        [rows], [matrix] = self._pairs([self._parse(item)], self._cosines([item]))
         return [self._claims[r].claim.id for r in rows], matrix
 
     def _parse(self, item: Query) -> _Parsed:
@@ -170,24 +169,30 @@ class Matcher:
         # this way round than items x claims for a single post.
         return np.ascontiguousarray((self._vectors.view() @ vectors.T).T)
 
-    def _pairs(self, item: _Parsed, cosine: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        bm25, shared = self._terms.score(item.terms)
+    def _pairs(
+        self, items: Sequence[_Parsed], cosines: np.ndarray | None
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each item's candidate claim rows and their feature rows."""
+        bm25, shared = self._terms.score_many([item.terms for item in items])
         signals = features.Signals(
             bm25=bm25,
             shared=shared,
-            post_mass=sum(self._terms.query_idf(t) for t in item.terms),
-            cos=cosine,
-            names=self._names.score(list(item.names))[1],
-            phrases=self._phrases.score(item.phrases)[1],
+            post_mass=np.array([self._terms.query_idf_mass(item.terms) for item in items]),
+            cos=cosines,
+            names=self._names.score_many([list(item.names) for item in items])[1],
+            phrases=self._phrases.score_many([item.phrases for item in items])[1],
         )
-        rows = features.candidates(signals, self._terms.alive, CANDIDATES_PER_SIGNAL)
-        return rows, features.matrix(
+        posts, rows = features.candidates(signals, self._terms.alive, CANDIDATES_PER_SIGNAL)
+        matrix = features.matrix(
             signals,
+            posts,
             rows,
             self._terms.doc_idf_mass(rows),
             self._names.doc_idf_mass(rows),
             self._phrases.doc_idf_mass(rows),
         )
+        ends = np.searchsorted(posts, np.arange(1, len(items)))
+        return np.split(rows, ends), np.split(matrix, ends)
 
     def _matches(
         self,
