@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tqdm import tqdm
@@ -24,6 +25,43 @@ def load_posts(paths: Sequence[Path]) -> list[Post]:
     return posts
 
 
+# Posts handed over between two returns of freed memory to the system (~1 s of replay; a
+# return costs ~1.5 ms).
+RELEASE_EVERY = 256
+
+
+def handed_over(posts: list[Post]) -> Iterator[Post]:
+    """The posts in order, each dropped from `posts` as it is handed over: the pipeline
+    keeps what it needs of a post, so a long replay holds only the posts still ahead.
+
+    A post's text lives in the C heap, where the pipeline's small objects (Python's own
+    arenas) cannot reuse it: freed memory is handed back every RELEASE_EVERY posts, or it
+    stays resident (ru-news: 40 MB of texts, 55 MB free in the heap at the end)."""
+    posts.reverse()
+    while posts:
+        yield posts.pop()
+        if len(posts) % RELEASE_EVERY == 0:
+            release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Return the C heap's free pages to the system (glibc's malloc_trim; elsewhere none)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 (glibc only)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _glibc()
+
+
 def output_sink(fmt: str) -> Sink:
     return JsonlSink(sys.stdout) if fmt == "json" else ConsoleSink(sys.stdout)
 
@@ -41,7 +79,7 @@ async def replay_exports(
     try:
         show = sys.stderr.isatty() if progress is None else progress
         with tqdm(total=len(posts), disable=not show, file=sys.stderr, unit="post") as bar:
-            summary = await app.replay(posts, progress=bar.update)
+            summary = await app.replay(handed_over(posts), progress=bar.update)
         report = await describe_replay(app.store, summary)
     finally:
         await app.close()

@@ -5,7 +5,9 @@ import json
 
 import pytest
 
+from bot import replay
 from bot.cli import main
+from bot.replay import handed_over
 from storage import Store
 
 CHANNEL = 1111111111
@@ -144,3 +146,21 @@ def test_replay_batches_close_at_a_size_or_a_weight():
     sizes = [len(b) for b in batches(long)]
     assert sizes[0] == per_batch < BATCH_SIZE
     assert [p.message_id for b in batches(long) for p in b] == list(range(40))
+
+
+def test_posts_are_handed_over_in_order_and_let_go():
+    posts = ["first", "second", "third"]
+    handed = handed_over(posts)
+    assert next(handed) == "first"
+    assert posts == ["third", "second"]  # the bench and the CLI no longer hold "first"
+    assert list(handed) == ["second", "third"]
+    assert posts == []
+
+
+def test_freed_memory_is_returned_as_posts_are_handed_over(monkeypatch):
+    returned = []
+    monkeypatch.setattr(replay, "RELEASE_EVERY", 2)
+    monkeypatch.setattr(replay, "release_free_memory", lambda: returned.append(True))
+    assert list(handed_over(list(range(5)))) == [0, 1, 2, 3, 4]
+    assert len(returned) == 3  # with 4, 2 and 0 posts left
+    replay.release_free_memory()  # the real one (a no-op without glibc)
