@@ -5,9 +5,16 @@ from __future__ import annotations
 import random
 
 import langdetect
+import pymorphy3
 import pytest
 
-from monitors.language import LanguageDetector, detect, russian_spellings, spelling_candidates
+from monitors.language import (
+    LanguageDetector,
+    Lexicon,
+    detect,
+    russian_spellings,
+    spelling_candidates,
+)
 
 SENTENCES = {
     "ru": [
@@ -277,3 +284,37 @@ def test_module_level_detect() -> None:
 )
 def test_spelling_candidates(words: list[str], expected: list[str]) -> None:
     assert spelling_candidates(words) == expected
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk"])
+def test_lexicon_knows_what_the_morph_analyzer_knows(lang: str) -> None:
+    analyzer, lexicon = pymorphy3.MorphAnalyzer(lang=lang), Lexicon(lang)
+    # Forms, misspellings, е for ё and г for ґ, Latin and nonsense.
+    words = [
+        "еж",
+        "ёж",
+        "ежик",
+        "танки",
+        "танков",
+        "йшов",
+        "ґанок",
+        "ганок",
+        "гарний",
+        "говорила",
+        "кіт",
+        "кот",
+        "qwerty",
+        "жжжж",
+    ]
+    answers = [lexicon.word_is_known(word) for word in words]
+    assert answers == [analyzer.word_is_known(word) for word in words]
+    assert any(answers) and not all(answers)
+
+
+def test_the_answer_cache_is_bounded_and_keeps_answers() -> None:
+    texts = ["Повітряна тривога в Київській області", "Воздушная тревога в Киевской области"]
+    cached = LanguageDetector(cache_size=1)
+    uncached = LanguageDetector(cache_size=0)
+    answers = [cached.detect(text, hints) for text in texts * 2 for hints in ((), ("uk",))]
+    assert answers == [uncached.detect(t, h) for t in texts * 2 for h in ((), ("uk",))]
+    assert answers[:2] == ["uk", "uk"] and answers[2:4] == ["ru", "ru"]
