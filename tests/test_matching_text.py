@@ -60,3 +60,11 @@ def test_a_word_is_stemmed_for_the_language_of_each_post():
     assert terms("написали", "ru") == ["написа"]
     assert terms("написали", "uk") == ["напис"]
     assert terms("написали", "ru") == ["написа"]
+
+
+def test_other_languages_stem_as_russian_and_belarusian_as_ukrainian():
+    # The token caches are shared along these lines, so their answers must agree.
+    for text in ("написали заявил", "Заявил о написанном"):
+        assert terms(text, "und") == terms(text, "bg") == terms(text, "ru")
+        assert terms(text, "be") == terms(text, "uk")
+        assert surface_forms(text, "be") == surface_forms(text, "uk")
