@@ -130,8 +130,8 @@ class Database:
         await self._conn.executemany(sql, rows)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # one trip to the database thread, where execute, fetch and close took three
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         async with self._conn.execute(sql, params) as cursor:
