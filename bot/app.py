@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 # took about 0.56 ms a post plus 5.7 us a character (least squares over 568 batches), so
 # batches of equal weight cost about the same and the latency tail stays short. Full ru-news
 # replay on one core: weight 5,600 gave 382 posts/s with a p99 of 49 ms, 5,000 gave 352
-# and 49, 4,000 gave 323 and 46 (runs vary by about 10%); with the count alone, session 3's
-# code gave 313 posts/s and 168 ms. Live posts arrive one at a time and are processed at once whatever this is.
+# and 49, 4,000 gave 323 and 46 (runs vary by about 10%); with the count alone, session
+# 3's code gave 313 posts/s and 168 ms. Live posts arrive one at a time and are processed
+# at once whatever this is.
 BATCH_SIZE = 32
 POST_WEIGHT = 100
 BATCH_WEIGHT = 5_000
