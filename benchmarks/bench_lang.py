@@ -1,6 +1,7 @@
 """Accuracy and speed of monitors.language.detect next to plain langdetect.
 
 usage: python benchmarks/bench_lang.py DIR [--limit N] [--export DIR]
+       python benchmarks/bench_lang.py --scripts
 
 DIR holds LANG.txt files, one text a line. Each line is scored whole ("sent") and as two-word
 snippets cut from it: two consecutive words of three letters or more ("snip", what a two-word
@@ -12,6 +13,10 @@ of the line, so every run cuts the same words. With
 the share of each language is printed: on a one-language corpus that share is the accuracy.
 The last line holds the figures as key=value pairs, with the detector's load time and the
 memory it takes (growth of the process's peak RSS while it loads).
+
+With --scripts, one post in each script besides Latin and Cyrillic is detected in a fresh
+process, and the resident memory it adds to a loaded detector is printed (the first post of a
+script loads that script's profiles).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import argparse
 import json
 import re
 import resource
+import subprocess
+import sys
 import time
 import zlib
 from collections import Counter
@@ -158,6 +165,41 @@ def score_export(directory: Path) -> dict[str, float]:
     }
 
 
+# One post a script, written for this benchmark.
+SCRIPT_POSTS = {
+    "ar": "قالت وزارة الصحة إن المستشفى استقبل عشرات الجرحى خلال الليل.",
+    "he": "משרד הבריאות מסר כי בית החולים קלט עשרות פצועים במהלך הלילה.",
+    "zh": "卫生部表示，医院在夜间接收了数十名伤员。",
+    "ja": "保健省によると、病院は夜の間に数十人の負傷者を受け入れた。",
+    "ko": "보건부는 병원이 밤사이 부상자 수십 명을 받았다고 밝혔다.",
+    "el": "Το υπουργείο Υγείας ανέφερε ότι το νοσοκομείο δέχτηκε δεκάδες τραυματίες.",
+    "hi": "स्वास्थ्य मंत्रालय ने कहा कि अस्पताल में रात भर दर्जनों घायल लाए गए।",
+    "th": "กระทรวงสาธารณสุขระบุว่าโรงพยาบาลรับผู้บาดเจ็บหลายสิบคนในคืนที่ผ่านมา",
+    "ka": "ჯანდაცვის სამინისტროს ცნობით, საავადმყოფომ ღამით ათობით დაჭრილი მიიღო.",
+}
+
+
+def script_memory() -> None:
+    """Per script, in a fresh process each: the answer and the resident memory it adds."""
+    for lang in SCRIPT_POSTS:
+        subprocess.run([sys.executable, __file__, "--script-post", lang], check=True)
+
+
+def _one_script_post(lang: str) -> None:
+    detector = LanguageDetector()
+    detector.detect("Воздушная тревога в Киевской области")  # a warm detector, as in service
+    before = _rss_mb()
+    answer = detector.detect(SCRIPT_POSTS[lang])
+    print(f"script={lang} answer={answer} rss_mb={before:.1f} added_mb={_rss_mb() - before:.1f}")
+
+
+def _rss_mb() -> float:
+    """Resident memory now (Linux), not the peak: what the service keeps."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -168,10 +210,18 @@ def _figure(value: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dir", type=Path)
+    parser.add_argument("dir", type=Path, nargs="?")
     parser.add_argument("--limit", type=int, default=None, help="lines per language")
     parser.add_argument("--export", type=Path, help="Telegram export tree to detect too")
+    parser.add_argument("--scripts", action="store_true", help="memory of a post per script")
+    parser.add_argument("--script-post", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.script_post:
+        return _one_script_post(args.script_post)
+    if args.scripts:
+        return script_memory()
+    if args.dir is None:
+        parser.error("DIR is required without --scripts")
     figures = score_lines(args.dir, args.limit)
     if args.export:
         figures |= score_export(args.export)

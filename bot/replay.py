@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ from bot.config import Config
 from bot.sinks import ConsoleSink, JsonlSink, Sink
 from bot.summary import describe_replay
 from monitors.export import read_exports
+from monitors.memory import release_free_memory
 from monitors.models import Post
 
 
@@ -42,24 +42,6 @@ def handed_over(posts: list[Post]) -> Iterator[Post]:
         yield posts.pop()
         if len(posts) % RELEASE_EVERY == 0:
             release_free_memory()
-
-
-def release_free_memory() -> None:
-    """Return the C heap's free pages to the system (glibc's malloc_trim; elsewhere none)."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _glibc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim  # noqa: B018 (glibc only)
-    except (OSError, AttributeError):
-        return None
-    return libc
-
-
-_LIBC = _glibc()
 
 
 def output_sink(fmt: str) -> Sink:

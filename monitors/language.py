@@ -11,8 +11,10 @@ profile made by transliterating langdetect's Croatian one (one language, two scr
 Belarusian borrows its neighbours' n-gram likelihood and must show its own marks. A lone word
 gets a language only when that score clearly prefers one. lingua's n-gram models were tried
 instead (issue 7): as accurate on two words, +160 MB of memory. Latin-script text goes to the
-Latin-script languages asked for (seeded langdetect when there are several), other scripts to
-all of langdetect's profiles.
+Latin-script languages asked for (seeded langdetect when there are several). Text in another
+script goes to the few profiles langdetect has for that script (Arabic: ar, fa, ur; Han and
+Kana: zh-cn, zh-tw, ja; Hangul: ko...), loaded on its first post: all 55 profiles at once took
+84 MB for one Arabic post. A script langdetect has no profile for (Georgian, Armenian...) is "und".
 """
 
 from __future__ import annotations
@@ -22,19 +24,23 @@ import hashlib
 import itertools
 import json
 import math
+import operator
 import os
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 
 import pymorphy3.lang
+import regex
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
+from langdetect.utils.lang_profile import LangProfile
 from langdetect.utils.ngram import NGram
 from pymorphy3.analyzer import lang_dict_path
 from pymorphy3.dawg import WordsDawg
 
+from monitors.memory import release_free_memory
 from monitors.models import UNDETERMINED
 
 CYRILLIC_LANGS = ("ru", "uk", "be", "bg", "sr", "mk")
@@ -48,7 +54,7 @@ _ALPHABETS = {
     "sr": "абвгдђежзијклљмнњопрстћуфхцчџш",
     "mk": "абвгдѓежзѕијклљмнњопрстќуфхцчџш",
 }
-# Letters in places the language's spelling never puts them (words are space-separated).
+# Letters in places the language's spelling never puts them, within one word.
 _MISPLACED = {
     "ru": r"ъ(?![еёюя])",  # ъ only separates a prefix from е ё ю я
     # An apostrophe follows a lone labial (м'ясо); reflexive verbs end in -ться, never -тся.
@@ -56,11 +62,9 @@ _MISPLACED = {
     "be": r"[тдржшч][еёюяіь]",  # ць, дзь for ть, дь; р ж ш ч are always hard
     "bg": r"ь(?!о)",  # ь only in ьо
 }
-# A whole word holding a letter the language lacks or puts nowhere there.
+# In one word: a letter the language lacks or puts nowhere there.
 _MISFIT = {
-    lang: re.compile(
-        rf"(?<!\S)\S*?(?:[^{alphabet}\s]{'|' + _MISPLACED[lang] if lang in _MISPLACED else ''})\S*"
-    )
+    lang: re.compile(f"[^{alphabet}]" + (f"|{_MISPLACED[lang]}" if lang in _MISPLACED else ""))
     for lang, alphabet in _ALPHABETS.items()
 }
 # Marks of Belarusian spelling that Russian and Ukrainian words rarely show: э after a
@@ -114,9 +118,37 @@ _HASHTAG = re.compile(r"#(\w+)")
 _WORD = re.compile(r"[^\W\d_]+(?:['’ʼ`][^\W\d_]+)*")
 _CYRILLIC = re.compile(r"[\u0400-\u052f]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_APOSTROPHES = str.maketrans("’ʼ`", "'''")
+_APOSTROPHES = "’ʼ`"
 # Latin look-alikes typed into Cyrillic words (Ukrainian "i" above all).
 _HOMOGLYPHS = str.maketrans("aceiopxyABCEHIKMOPTXY", "асеіорхуАВСЕНІКМОРТХУ")
+
+# langdetect's profiles for each Unicode script besides Latin and Cyrillic; letters of any other
+# script have none. Japanese mixes Han and Kana, and Chinese is written in Han alone.
+_CJK = ("zh-cn", "zh-tw", "ja")
+_SCRIPT_LANGS = {
+    "Arabic": ("ar", "fa", "ur"),
+    "Hebrew": ("he",),
+    "Greek": ("el",),
+    "Devanagari": ("hi", "mr", "ne"),
+    "Bengali": ("bn",),
+    "Gurmukhi": ("pa",),
+    "Gujarati": ("gu",),
+    "Tamil": ("ta",),
+    "Telugu": ("te",),
+    "Kannada": ("kn",),
+    "Malayalam": ("ml",),
+    "Thai": ("th",),
+    "Hangul": ("ko",),
+    "Han": _CJK,
+    "Hiragana": _CJK,
+    "Katakana": _CJK,
+}
+_SCRIPT_LETTER = regex.compile(
+    "|".join(rf"(?P<{script}>\p{{sc={script}}})" for script in _SCRIPT_LANGS)
+    + r"|(?P<none>[^\W\d_])"
+)
+# Chinese, Japanese and Thai run their words together: so many letters count as a word.
+LETTERS_A_WORD = {_CJK: 2, ("th",): 2}
 
 # Latin words inside Cyrillic posts are mostly names, terms and code, the reverse is rare: a
 # Cyrillic letter counts twice when finding the dominant script.
@@ -164,11 +196,30 @@ def _words_by_script(text: str) -> dict[str, list[str]]:
     return scripts
 
 
+_NO_MISFITS = (False,) * len(CYRILLIC_LANGS)
+_MISFIT_ROWS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _misfits(word: str) -> tuple[bool, ...]:
+    """Whether each of CYRILLIC_LANGS rules this lower-case word out. Cached: news repeats its
+    words (77% hits over ru-news), and six searches a word were a quarter of detection time."""
+    row = tuple(_MISFIT[lang].search(word) is not None for lang in CYRILLIC_LANGS)
+    return _MISFIT_ROWS.setdefault(row, row)  # 64 rows at most, shared by every cached word
+
+
+def _straight_apostrophes(text: str) -> str:
+    """The text with every apostrophe written '. (str.translate took 5 times as long.)"""
+    for apostrophe in _APOSTROPHES:
+        text = text.replace(apostrophe, "'")
+    return text
+
+
 def spelling_candidates(words: Iterable[str], langs: Sequence[str] = CYRILLIC_LANGS) -> list[str]:
     """The Cyrillic languages whose spelling fits the most of these lower-case words."""
-    text = " ".join(words)
-    misfits = {lang: len(_MISFIT[lang].findall(text)) for lang in langs}
-    fewest = min(misfits.values())
+    rows = [_misfits(word) for word in words] or [_NO_MISFITS]
+    misfits = dict(zip(CYRILLIC_LANGS, map(sum, zip(*rows, strict=True)), strict=True))
+    fewest = min(misfits[lang] for lang in langs)
     return [lang for lang in langs if misfits[lang] == fewest]
 
 
@@ -252,8 +303,47 @@ def _factory(langs: Iterable[str], seed: int) -> DetectorFactory | None:
         return None
     factory = DetectorFactory()
     factory.set_seed(seed)
-    factory.load_json_profile([json.dumps(profile) for profile in profiles])
+    for index, profile in enumerate(profiles):
+        factory.add_profile(LangProfile(**profile), index, len(profiles))
     return factory
+
+
+def _log_table(factory: DetectorFactory | None) -> dict[str, tuple[float, ...]]:
+    """Each n-gram's smoothed log-probability in each of the factory's languages, in its order:
+    taken once here instead of for each n-gram of each post."""
+    if factory is None:
+        return {}
+    return {
+        gram: tuple(math.log(prob + _SMOOTHING) for prob in probs)
+        for gram, probs in factory.word_lang_prob_map.items()
+    }
+
+
+class _NGram(NGram):
+    """langdetect's n-gram reader, its per-character normalisation (a Unicode block search)
+    remembered: it was a third of the n-gram scoring time."""
+
+    normalize = staticmethod(functools.lru_cache(maxsize=4096)(NGram.normalize))
+
+
+def _ngrams(text: str) -> Iterator[str]:
+    """The text's 1- to 3-grams as langdetect reads them (normalised, none across words)."""
+    ngram = _NGram()
+    for ch in text:
+        ngram.add_char(ch)
+        for n in (1, 2, 3):
+            gram = ngram.get(n)
+            if gram:
+                yield gram
+
+
+def _script_langs(words: Iterable[str]) -> tuple[str, ...]:
+    """langdetect's profiles for the script most letters of these words are in (maybe none)."""
+    letters = " ".join(words)
+    counts = Counter(
+        _SCRIPT_LANGS.get(m.lastgroup or "", ()) for m in _SCRIPT_LETTER.finditer(letters)
+    )
+    return max(counts, key=counts.__getitem__, default=())
 
 
 class Lexicon:
@@ -268,9 +358,14 @@ class Lexicon:
         self._words = WordsDawg().load(os.path.join(lang_dict_path(lang), "words.dawg"))
         substitutes = getattr(pymorphy3.lang, lang).CHAR_SUBSTITUTES
         self._substitutes = self._words.compile_replaces(substitutes)
+        # A lookup walks the DAWG in pure Python; posts repeat words (77% hits over ru-news).
+        self._known = functools.lru_cache(maxsize=4096)(self._look_up)
 
     def word_is_known(self, word: str) -> bool:
         """Whether the lower-case word is a form the dictionary lists."""
+        return self._known(word)
+
+    def _look_up(self, word: str) -> bool:
         return bool(self._words.similar_keys(word, self._substitutes))
 
 
@@ -278,7 +373,7 @@ class LanguageDetector:
     """Detects a post's language among `languages`; build one and keep it (~0.2 s to load).
 
     Cyrillic and Latin text is answered from `languages` only ("und" if none has its script);
-    text in other scripts from all of langdetect's profiles. Answers are cached by a digest
+    text in other scripts from langdetect's profiles for that script. Answers are cached by a digest
     of (text, hints), so reposts cost nothing and the cache holds no post text (8,192 keys of
     text held 11 MB once the posts themselves were gone).
     """
@@ -294,12 +389,17 @@ class LanguageDetector:
         self._trials = trials
         self._cyrillic_langs = tuple(lang for lang in CYRILLIC_LANGS if lang in languages)
         self._latin_langs = tuple(lang for lang in languages if lang not in CYRILLIC_LANGS)
-        self._cyrillic = _factory([lang for lang in self._cyrillic_langs if lang != "be"], seed)
+        cyrillic = _factory([lang for lang in self._cyrillic_langs if lang != "be"], seed)
+        self._ngram_langs = cyrillic.get_lang_list() if cyrillic else []
+        self._ngram_logs = _log_table(cyrillic)
         self._latin = _factory(self._latin_langs, seed)
         self._lexicons = {lang: Lexicon(lang) for lang in ("ru", "uk") if lang in languages}
         self._cache_size = cache_size
         self._recent: OrderedDict[tuple[bytes, tuple[str, ...]], str] = OrderedDict()
         self._lock = threading.Lock()
+        self._script_factories: dict[tuple[str, ...], DetectorFactory | None] = {}
+        self._script_lock = threading.Lock()
+        release_free_memory()  # what parsing the profiles' JSON left in the C heap
 
     def detect(self, text: str, hints: Sequence[str] = ()) -> str:
         """ISO 639-1 code of the text's language, or "und"; hints are the channel's languages."""
@@ -317,12 +417,13 @@ class LanguageDetector:
                 self._recent.popitem(last=False)
         return lang
 
-    @functools.cached_property
-    def _everything(self) -> DetectorFactory:
-        """All of langdetect's profiles, for scripts that neither branch covers (rare)."""
-        factory = _factory(sorted(os.listdir(PROFILES_DIRECTORY)), self._seed)
-        assert factory is not None
-        return factory
+    def _script_factory(self, langs: tuple[str, ...]) -> DetectorFactory | None:
+        """The factory of one script's profiles, loaded on its first post and kept."""
+        with self._script_lock:
+            if langs not in self._script_factories:
+                self._script_factories[langs] = _factory(langs, self._seed)
+                release_free_memory()  # what parsing the profiles' JSON left in the C heap
+            return self._script_factories[langs]
 
     def _detect(self, text: str, hints: tuple[str, ...]) -> str:
         text = _MENTION.sub(" ", _URL.sub(" ", _CODE.sub(" ", text)))
@@ -343,19 +444,30 @@ class LanguageDetector:
             if not self._cyrillic_langs:
                 return UNDETERMINED
             return self._cyrillic_lang(words[:MAX_WORDS], evidence, hints)
-        if script == "latin" and len(self._latin_langs) == 1:
+        if script == "other":
+            return self._other_lang(words, scripts[script], hints)
+        if len(self._latin_langs) == 1:
             return self._latin_langs[0]
         if evidence < MIN_WORDS:  # langdetect's guess on one word is noise
             return UNDETERMINED
         # No Latin-script language asked for: self._latin is None and the answer is "und".
-        factory = self._latin if script == "latin" else self._everything
-        probs = self._langdetect(factory, words, hints)
-        if not probs:
+        return self._langdetect(self._latin, words, hints)
+
+    def _other_lang(self, words: list[str], untagged: list[str], hints: tuple[str, ...]) -> str:
+        """Language of words in neither Latin nor Cyrillic script: their script decides first."""
+        langs = _script_langs(words)
+        if langs in LETTERS_A_WORD:
+            evidence = sum(map(len, untagged)) // LETTERS_A_WORD[langs]
+        else:
+            evidence = len(untagged)
+        if not langs or evidence < MIN_WORDS:
             return UNDETERMINED
-        return max(probs, key=probs.__getitem__).split("-")[0]  # zh-cn: ISO 639-1 has zh
+        if len(langs) == 1:
+            return langs[0]
+        return self._langdetect(self._script_factory(langs), words, hints)
 
     def _cyrillic_lang(self, words: list[str], evidence: int, hints: tuple[str, ...]) -> str:
-        lowered = [word.lower().translate(_APOSTROPHES) for word in words]
+        lowered = _straight_apostrophes(" ".join(words).lower()).split(" ")
         candidates = spelling_candidates(dict.fromkeys(lowered), self._cyrillic_langs)
         if len(candidates) == 1:
             return candidates[0]
@@ -403,27 +515,23 @@ class LanguageDetector:
 
     def _loglik(self, words: list[str], langs: list[str]) -> dict[str, float]:
         """Log-likelihood of the words' 1- to 3-grams under each langdetect profile, scaled."""
-        if len(langs) < 2 or self._cyrillic is None:
+        if len(langs) < 2 or not self._ngram_logs:
             return dict.fromkeys(langs, 0.0)
-        table = self._cyrillic.word_lang_prob_map
-        columns = [self._cyrillic.langlist.index(lang) for lang in langs]
-        totals = [0.0] * len(langs)
-        ngram = NGram()
-        for ch in " ".join(words)[:MAX_SCORED_CHARS] + " ":
-            ngram.add_char(ch)
-            for n in (1, 2, 3):
-                probs = table.get(ngram.get(n) or "")
-                if probs is not None:
-                    for i, column in enumerate(columns):
-                        totals[i] += math.log(probs[column] + _SMOOTHING)
-        return {lang: total * LOGLIK_SCALE for lang, total in zip(langs, totals, strict=True)}
+        grams = _ngrams(" ".join(words)[:MAX_SCORED_CHARS] + " ")
+        rows = [self._ngram_logs[gram] for gram in grams if gram in self._ngram_logs]
+        by_lang = dict(zip(self._ngram_langs, zip(*rows, strict=True), strict=False))
+        # One by one in text order, as ever: sum() compensates rounding from Python 3.12 on.
+        return {
+            lang: functools.reduce(operator.add, by_lang.get(lang, ()), 0.0) * LOGLIK_SCALE
+            for lang in langs
+        }
 
     def _langdetect(
         self, factory: DetectorFactory | None, words: list[str], hints: tuple[str, ...]
-    ) -> dict[str, float]:
-        """Seeded langdetect probabilities, the channel's languages favoured."""
+    ) -> str:
+        """Seeded langdetect's answer, the channel's languages favoured."""
         if factory is None:
-            return {}
+            return UNDETERMINED
         detector = factory.create()
         detector.n_trial = self._trials
         detector.set_prior_map(
@@ -431,9 +539,11 @@ class LanguageDetector:
         )
         detector.append(" ".join(words))
         try:
-            return {found.lang: found.prob for found in detector.get_probabilities()}
+            found = detector.get_probabilities()
         except LangDetectException:  # no n-gram it knows
-            return {}
+            return UNDETERMINED
+        # Most probable first; zh-cn: ISO 639-1 has zh.
+        return found[0].lang.split("-")[0] if found else UNDETERMINED
 
 
 @functools.cache
