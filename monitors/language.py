@@ -2,26 +2,26 @@
 
 langdetect alone mixes up short Russian, Bulgarian and Macedonian and has no Belarusian or
 Serbian profile, so for Cyrillic text the letters decide first: each language has its own
-alphabet and spelling rules, and a post goes to the languages whose spelling fits the most
-words. What spelling leaves open is settled by a log-linear score: langdetect's n-gram
-likelihoods (read exactly from our own factory's table; its random sampling is overconfident on
-a few words), Russian and Ukrainian dictionaries (pymorphy3), function words, Belarusian sound
-marks and Belarusian respellings of Russian words, and the channel's hints. Serbian gets a
-profile made by transliterating langdetect's Croatian one (one language, two scripts);
-Belarusian borrows its neighbours' n-gram likelihood and must show its own marks. A lone word
-gets a language only when that score clearly prefers one. lingua's n-gram models were tried
-instead (issue 7): as accurate on two words, +160 MB of memory. Latin-script text goes to the
-Latin-script languages asked for (seeded langdetect when there are several). Text in another
-script goes to the few profiles langdetect has for that script (Arabic: ar, fa, ur; Han and
-Kana: zh-cn, zh-tw, ja; Hangul: ko...), loaded on its first post: all 55 profiles at once took
-84 MB for one Arabic post. A script langdetect has no profile for (Georgian, Armenian...) is "und".
+alphabet and spelling rules (monitors.cyrillic), and a post goes to the languages whose
+spelling fits the most words. What spelling leaves open is settled by a log-linear score:
+langdetect's n-gram likelihoods (read exactly from our own factory's table; its random
+sampling is overconfident on a few words), Russian and Ukrainian dictionaries (pymorphy3),
+function words, Belarusian sound marks and Belarusian respellings of Russian words, and the
+channel's hints. Serbian gets a profile made by transliterating langdetect's Croatian one
+(one language, two scripts); Belarusian borrows its neighbours' n-gram likelihood and must
+show its own marks. A lone word gets a language only when that score clearly prefers one.
+lingua's n-gram models were tried instead (issue 7): as accurate on two words, +160 MB of
+memory. Latin-script text goes to the Latin-script languages asked for (seeded langdetect
+when there are several). Text in another script goes to the few profiles langdetect has for
+that script (Arabic: ar, fa, ur; Han and Kana: zh-cn, zh-tw, ja; Hangul: ko...), loaded on
+its first post: all 55 profiles at once took 84 MB for one Arabic post. A script langdetect
+has no profile for (Georgian, Armenian...) is "und".
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import json
 import math
 import operator
@@ -40,67 +40,18 @@ from langdetect.utils.ngram import NGram
 from pymorphy3.analyzer import lang_dict_path
 from pymorphy3.dawg import WordsDawg
 
+from monitors.cyrillic import (
+    CYRILLIC_LANGS,
+    belarusian_marks,
+    function_word_votes,
+    is_function_word,
+    russian_spellings,
+    spelling_candidates,
+)
 from monitors.memory import release_free_memory
 from monitors.models import UNDETERMINED
 
-CYRILLIC_LANGS = ("ru", "uk", "be", "bg", "sr", "mk")
 DEFAULT_LANGUAGES = (*CYRILLIC_LANGS, "en")
-
-_ALPHABETS = {
-    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-    "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя'",
-    "be": "абвгдеёжзійклмнопрстуўфхцчшыьэюя'",
-    "bg": "абвгдежзийклмнопрстуфхцчшщъьюя",
-    "sr": "абвгдђежзијклљмнњопрстћуфхцчџш",
-    "mk": "абвгдѓежзѕијклљмнњопрстќуфхцчџш",
-}
-# Letters in places the language's spelling never puts them, within one word.
-_MISPLACED = {
-    "ru": r"ъ(?![еёюя])",  # ъ only separates a prefix from е ё ю я
-    # An apostrophe follows a lone labial (м'ясо); reflexive verbs end in -ться, never -тся.
-    "uk": r"(?:(?<!\S)|[аеєиіїоуюяр])[бпвмф][яєї]|тся(?!\S)",
-    "be": r"[тдржшч][еёюяіь]",  # ць, дзь for ть, дь; р ж ш ч are always hard
-    "bg": r"ь(?!о)",  # ь only in ьо
-}
-# In one word: a letter the language lacks or puts nowhere there.
-_MISFIT = {
-    lang: re.compile(f"[^{alphabet}]" + (f"|{_MISPLACED[lang]}" if lang in _MISPLACED else ""))
-    for lang, alphabet in _ALPHABETS.items()
-}
-# Marks of Belarusian spelling that Russian and Ukrainian words rarely show: э after a
-# consonant, дз and ць (from д and т), шч, doubled consonants before е (-нне, -цца), the
-# neuter -ае and plural -ыя endings.
-_BELARUSIAN_MARKS = re.compile(r"[бвгдзклмнпрстфхцчшж]э|дз|ць|шч|(?:нн|лл|жж|сс)е|цц|ае\b|ыя\b")
-# Unstressed о turns into а in Belarusian, so a word rarely holds two.
-_TWO_O = re.compile(r"о[^\sо]*о")
-# Frequent short words, each listed for the languages it is common in. They count only where
-# spelling leaves several languages open, and only among those.
-_FUNCTION_WORDS = {
-    "ru": "в и на не с по за до от из к о у для при со во об что чтобы это как когда где был "
-    "была были было будет уже еще также только после сейчас сегодня его он она они или нет так "
-    "может можно около между через года который которые которая все всех время ли им те той "
-    "под над",
-    "uk": "в і й у на не з за до по від для при що щоб це як коли де був була були було буде вже "
-    "ще також зараз сьогодні його він вона вони або немає так може можна близько між через року "
-    "який яка які все та але під над про",
-    "be": "у і на не з за да па ад аб для пры што каб як калі дзе была было будзе зараз яго яна "
-    "яны або няма так можа можна каля паміж праз года які якая якія усе але пад над пра",
-    "bg": "в и на не с по за до от към при със във че това този тази тези които който която как "
-    "като когато къде беше бяха бил била били ще вече още също само след сега днес него нея "
-    "той тя те или няма така може около повече между година години се са да си ги го му им ли "
-    "но през под над пред",
-    "sr": "у и на не са по за до од из при што шта да је су се као када где био била били било "
-    "биће већ још такође само после сада данас он она они или нема тако али преко може око "
-    "више између године година који која које сви све време према током због ће би бити му "
-    "им ли под над пред",
-    "mk": "во и на не со по за до од при што дека да е се како кога каде беше биле бил била било "
-    "ќе веќе уште само сега денес тој таа тие или нема така но преку може околу повеќе меѓу "
-    "година години кој која кое кои сите време оваа ова овој тоа го ја ги му им ли под над пред",
-}
-_WORD_LANGS: dict[str, frozenset[str]] = {}
-for _lang, _words in _FUNCTION_WORDS.items():
-    for _word in _words.split():
-        _WORD_LANGS[_word] = _WORD_LANGS.get(_word, frozenset()) | {_lang}
 
 _SERBIAN_LATIN = {"lj": "љ", "nj": "њ", "dž": "џ"} | dict(
     zip("abcčćdđefghijklmnoprsštuvzž", "абцчћдђефгхијклмнопрсштувзж", strict=True)
@@ -196,74 +147,11 @@ def _words_by_script(text: str) -> dict[str, list[str]]:
     return scripts
 
 
-_NO_MISFITS = (False,) * len(CYRILLIC_LANGS)
-_MISFIT_ROWS: dict[tuple[bool, ...], tuple[bool, ...]] = {}
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def _misfits(word: str) -> tuple[bool, ...]:
-    """Whether each of CYRILLIC_LANGS rules this lower-case word out. Cached: news repeats its
-    words (77% hits over ru-news), and six searches a word were a quarter of detection time."""
-    row = tuple(_MISFIT[lang].search(word) is not None for lang in CYRILLIC_LANGS)
-    return _MISFIT_ROWS.setdefault(row, row)  # 64 rows at most, shared by every cached word
-
-
 def _straight_apostrophes(text: str) -> str:
     """The text with every apostrophe written '. (str.translate took 5 times as long.)"""
     for apostrophe in _APOSTROPHES:
         text = text.replace(apostrophe, "'")
     return text
-
-
-def spelling_candidates(words: Iterable[str], langs: Sequence[str] = CYRILLIC_LANGS) -> list[str]:
-    """The Cyrillic languages whose spelling fits the most of these lower-case words."""
-    rows = [_misfits(word) for word in words] or [_NO_MISFITS]
-    misfits = dict(zip(CYRILLIC_LANGS, map(sum, zip(*rows, strict=True)), strict=True))
-    fewest = min(misfits[lang] for lang in langs)
-    return [lang for lang in langs if misfits[lang] == fewest]
-
-
-def _belarusian_marks(text: str) -> int:
-    """Belarusian marks in lower-case text, less words with two о (Belarusian keeps one)."""
-    return len(_BELARUSIAN_MARKS.findall(text)) - len(_TWO_O.findall(text))
-
-
-# Belarusian spells the sounds of words it shares with Russian: undo that and a Russian
-# dictionary knows them (фота -> фото, пункце -> пункте, футбольны -> футбольный). Akanye is
-# undone last, by trying о for each а (unstressed о is written а), at most MAX_AKANYE of them.
-_RUSSIAN_SOUNDS = (
-    (re.compile(r"ц(?=[ьеёюяі])"), "т"),
-    (re.compile(r"дз(?=[ьеёюяі])"), "д"),
-    (re.compile(r"шч"), "щ"),
-    (re.compile(r"ў"), "в"),
-    (re.compile(r"і"), "и"),
-    (re.compile(r"(?<=[бвгдзклмнпрстфхцчшж])э"), "е"),
-    (re.compile(r"(?<=[бвгдзклмнпрстфхцжчш])([ыи])$"), r"\1й"),  # добры: добрый (і is и by now)
-)
-MAX_AKANYE = 3
-
-
-def russian_spellings(word: str) -> Iterator[str]:
-    """The spellings a Russian writer would give a lower-case Belarusian word."""
-    for pattern, sound in _RUSSIAN_SOUNDS:
-        word = pattern.sub(sound, word)
-    slots = [i for i, ch in enumerate(word) if ch == "а"][:MAX_AKANYE]
-    for chosen in itertools.product("ао", repeat=len(slots)):
-        letters = list(word)
-        for i, letter in zip(slots, chosen, strict=True):
-            letters[i] = letter
-        yield "".join(letters)
-
-
-def _votes(words: Iterable[str], candidates: Sequence[str]) -> dict[str, float]:
-    """Function-word votes among the candidates; a word shared by all of them says nothing."""
-    votes = dict.fromkeys(candidates, 0.0)
-    for word in words:
-        langs = _WORD_LANGS.get(word, frozenset()).intersection(candidates)
-        if langs and len(langs) < len(candidates):
-            for lang in langs:
-                votes[lang] += 1 / len(langs)
-    return votes
 
 
 def _lexicon_score(words: Sequence[str], known: Sequence[bool]) -> float:
@@ -485,8 +373,10 @@ class LanguageDetector:
         scores = self._loglik(words, [lang for lang in candidates if lang != "be"])
         if "be" in candidates:
             kin = [scores[lang] for lang in ("ru", "uk") if lang in scores]
-            scores["be"] = max(kin, default=0.0) + MARK_NATS * _belarusian_marks(" ".join(lowered))
-        content = [word for word, low in zip(words, lowered, strict=True) if low not in _WORD_LANGS]
+            scores["be"] = max(kin, default=0.0) + MARK_NATS * belarusian_marks(" ".join(lowered))
+        content = [
+            word for word, low in zip(words, lowered, strict=True) if not is_function_word(low)
+        ]
         content = content[:MAX_LOOKUPS]
         known = {
             lang: [lexicon.word_is_known(word.lower()) for word in content]
@@ -501,7 +391,7 @@ class LanguageDetector:
             scores["be"] += SHARED_NATS * sum(shared)
             if "ru" in self._lexicons:
                 scores["be"] += MARK_NATS * self._respelt(content, shared)
-        for lang, votes in _votes(lowered, candidates).items():
+        for lang, votes in function_word_votes(lowered, candidates).items():
             scores[lang] += VOTE_NATS * votes + math.log(PRIOR.get(lang, 1.0))
         return scores
 

@@ -9,14 +9,8 @@ import pymorphy3
 import pytest
 from langdetect.utils.ngram import NGram
 
-from monitors.language import (
-    LanguageDetector,
-    Lexicon,
-    _ngrams,
-    detect,
-    russian_spellings,
-    spelling_candidates,
-)
+from monitors.cyrillic import russian_spellings, spelling_candidates
+from monitors.language import LanguageDetector, Lexicon, _ngrams, detect
 
 SENTENCES = {
     "ru": [
