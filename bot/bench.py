@@ -12,7 +12,10 @@ What is measured, so the figures can be trusted:
   Waiting before the batch starts is not counted: a replay has every post at hand.
 - `floor_s`: in the same run, the same posts inserted into a bare SQLite table (same
   pragmas, one commit per batch, as the pipeline) plus one pass of the same embedder over
-  the same non-empty texts in plain batches. `ratio` = seconds / floor_s.
+  the same non-empty texts in plain batches. `ratio` = seconds / floor_s. The floor runs
+  first, so its pass pays for computing each sentencepiece piece's projection once
+  (`monitors.use_onnx.PieceProjections`) and the pipeline finds them known, as a service
+  that has run for a while does (0.3 s of the floor for ru-news' 25,000 pieces).
 - `peak_rss_mb`: the process's peak resident set (getrusage), models and parsed posts
   included; the replay drops each post once the pipeline has it, as a service never holds
   a whole replay (22,099 posts of ru-news are ~40 MB).
