@@ -8,6 +8,7 @@ vectorised min over a (shingles x permutations) product and the band sizes are g
 from __future__ import annotations
 
 from collections.abc import Hashable
+from itertools import repeat
 
 import numpy as np
 
@@ -41,8 +42,10 @@ class MinHashLsh:
 
     def signature(self, shingles: np.ndarray) -> np.ndarray:
         """The MinHash signature (num_perm uint32) of a non-empty set of shingle hashes."""
-        hashed = shingles.astype(np.uint64)[:, None] * self._a + self._b  # wraps, on purpose
-        return (hashed >> np.uint64(32)).min(axis=0).astype(np.uint32)
+        hashed = shingles.astype(np.uint64)[:, None] * self._a  # wraps, on purpose
+        hashed += self._b
+        # The high 32 bits of the smallest value are the smallest of the high 32 bits.
+        return (hashed.min(axis=0) >> np.uint64(32)).astype(np.uint32)
 
     def insert(self, key: Hashable, signature: np.ndarray) -> None:
         bands = self._band_keys(signature)
@@ -57,11 +60,13 @@ class MinHashLsh:
     def query(self, signature: np.ndarray) -> set[Hashable]:
         """Keys sharing at least one band with `signature`."""
         found: set[Hashable] = set()
-        for table, band in zip(self._tables, self._band_keys(signature), strict=True):
-            held = table.get(band, _NONE)
+        # All bands are looked up in one C-level map: most posts share none with another.
+        for held in map(dict.get, self._tables, self._band_keys(signature), repeat(_NONE)):
+            if held is _NONE:
+                continue
             if type(held) is _Many:
                 found.update(held)
-            elif held is not _NONE:
+            else:
                 found.add(held)
         return found
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from monitors.clustering import Clusterer
+from monitors.clustering import Clusterer, _shingles
 from monitors.models import ForwardOrigin, Post
 from monitors.textnorm import content_lines, normalize
 
@@ -33,6 +33,13 @@ def test_normalize_folds_case_links_mentions_emoji_and_punctuation():
     raw = "⚡️**Взрывы** в Белгороде — ЁЖИК! https://t.me/x/1 @chan\n\n"
     assert normalize(raw) == "взрывы в белгороде ежик"
     assert content_lines("Текст\n#новости #срочно\n@chan https://t.me/x") == ["текст"]
+
+
+def test_shingles_are_sorted_and_distinct():
+    repeated = _shingles("раз два три раз два три раз два три", 9)
+    assert repeated.dtype == np.uint32
+    assert repeated.tolist() == sorted(set(repeated.tolist())) and repeated.size == 3
+    assert set(_shingles("три раз два три", 4).tolist()) < set(repeated.tolist())
 
 
 def test_forward_of_seen_original_joins_its_cluster():
@@ -195,3 +202,23 @@ def test_vectors_are_not_compared_within_one_language(encode):
     c = Clusterer()
     c.assign(post(1, 1, RU, lang="ru"), ru)
     assert c.assign(post(2, 1, UK, 1, lang="und"), uk).reason == "new"
+
+
+def _unit(cosine: float, axis: int) -> np.ndarray:
+    """A 3-d unit vector at `cosine` to (1, 0, 0), turned towards `axis`."""
+    vector = np.zeros(3, dtype=np.float32)
+    vector[0], vector[axis] = cosine, np.sqrt(1 - cosine**2)
+    return vector
+
+
+@pytest.mark.parametrize(("decoys", "reason"), [(5, "crosslingual"), (10, "new")])
+def test_only_the_closest_vectors_are_checked_for_shared_skeletons(decoys, reason):
+    # Russian posts closer to the Ukrainian one than its translation, on other subjects.
+    c = Clusterer()
+    for i in range(decoys):
+        c.assign(post(1, 100 + i, f"{SHORT_NEWS[i % 5]} {i}", i, lang="ru"), _unit(0.99, 2))
+    original = c.assign(post(1, 1, RU, decoys, lang="ru"), _unit(0.5, 1))
+    copy = c.assign(post(2, 1, UK, decoys + 1, lang="uk"), _unit(1.0, 1))
+    assert copy.reason == reason
+    if reason == "crosslingual":
+        assert (copy.cluster_id, copy.similarity) == (original.cluster_id, 0.5)

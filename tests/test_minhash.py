@@ -55,3 +55,13 @@ def test_keys_sharing_every_band_are_found_and_forgotten_one_by_one():
     lsh.remove("c")
     assert lsh.query(same) == set() and len(lsh) == 1
     assert lsh.query(lsh.signature(_shingles(5000, 5100))) == {"d"}
+
+
+def test_signature_is_the_least_high_half_of_each_hash():
+    lsh = MinHashLsh(num_perm=8, bands=4, rows=2, seed=7)
+    shingles = _shingles(0, 40)
+    expected = [
+        min(((int(a) * int(x) + int(b)) % 2**64) >> 32 for x in shingles)
+        for a, b in zip(lsh._a, lsh._b, strict=True)
+    ]
+    assert lsh.signature(shingles).tolist() == expected
