@@ -99,14 +99,10 @@ class Bm25Index:
         term_id = self._ids.get(term)
         return 0.0 if term_id is None else float(self._idf()[term_id])
 
-    def query_idf(self, term: str) -> float:
-        """idf for weighing a query term: an unseen term is as rare as a term can be, so
-        a post's words the collection never saw still count in its idf mass."""
-        return self.query_idf_mass((term,))
-
     def query_idf_mass(self, terms: Iterable[str]) -> float:
-        """Sum of `query_idf` over `terms`, in their order (most of a post's terms are
-        unseen, and their idf is worked out once here instead of once a term)."""
+        """Sum of idf over a query's terms, in their order. An unseen term is as rare as a
+        term can be, so a post's words the collection never saw still count (most of a
+        post's terms are unseen: their idf is worked out once here, not once a term)."""
         unseen = float(np.log1p((self._live_docs + 0.5) / 0.5))
         df, idf, ids = self._df.data, self._idf(), self._ids
         total = 0.0
