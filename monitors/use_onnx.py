@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from onnx import ModelProto, TensorProto, helper, numpy_helper
+from onnx import ModelProto, TensorProto, ValueInfoProto, helper, numpy_helper
 
 _VOCAB_ROWS = 7530
 _NUM_CHUNKS = 17  # the table is stored as 17 interleaved blocks, each with its own scale
@@ -189,21 +189,14 @@ class _GraphBuilder:
         x = self._node("MatMul", self._embed(npz), self._const("proj", _branches(npz, "proj", 1)))
         x = self._node("Add", x, self._const("proj_b", _branches(npz, "proj_b")))
         x = self._layernorm(x, _branches(npz, "ln_g"), _branches(npz, "ln_b"), float(npz["eps"]))
-        cast = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
-        self._node("Cast", x, to=cast, output="projected")
-        self.output = helper.make_tensor_value_info(
-            "projected", cast, ["tokens", len(_ORDERS) * _CNN_DIM]
-        )
+        self.output = _projected(dtype)
+        self._node("Cast", x, to=self.output.type.tensor_type.elem_type, output="projected")
 
     def build_text(self, npz, dtype: type) -> None:  # np.lib.npyio.NpzFile
         """A text's `ids`, their rows from PieceProjections and their `window_index` to
         the sum of its token features."""
         self.inputs += [
-            helper.make_tensor_value_info(
-                "projected",
-                helper.np_dtype_to_tensor_dtype(np.dtype(dtype)),
-                ["tokens", len(_ORDERS) * _CNN_DIM],
-            ),
+            _projected(dtype),
             helper.make_tensor_value_info("window", TensorProto.INT64, ["tokens", _WINDOW]),
         ]
         x = self._node("Cast", "projected", to=TensorProto.FLOAT)
@@ -328,6 +321,12 @@ def _session(graph: _GraphBuilder, threads: int) -> ort.InferenceSession:
     return ort.InferenceSession(
         graph.model().SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
+
+
+def _projected(dtype: type) -> ValueInfoProto:
+    """The per-piece rows: the piece graph's output, the text graph's input."""
+    cast = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    return helper.make_tensor_value_info("projected", cast, ["tokens", len(_ORDERS) * _CNN_DIM])
 
 
 def _external(name: str, value: np.ndarray) -> TensorProto:
