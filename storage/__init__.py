@@ -18,6 +18,7 @@ from storage.health import Health
 from storage.liveblogs import LiveBlogs
 from storage.mutes import Mutes
 from storage.posts import NewPost, Posts, StoredPost
+from storage.retries import RetryQueue
 from storage.translations import Translations
 
 __all__ = ["Alert", "ChannelRow", "DigestRow", "NewPost", "StorageError", "Store", "StoredPost"]
@@ -36,6 +37,7 @@ class Store:
         self.mutes = Mutes(db)
         self.digests = Digests(db)
         self.liveblogs = LiveBlogs(db)
+        self.retries = RetryQueue(db)
         self.transaction = db.transaction
 
     @classmethod

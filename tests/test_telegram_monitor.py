@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from telethon.events import album
 from telethon.tl import functions, types
 
 from monitors.telegram import Counters, Retry
+from monitors.telegram.guard import SessionExpired
 from monitors.telegram.retries import MAX_PASSES, FailedEvents
+from storage import StorageError
 from tests.fake_telegram import (
     T0,
     flood_wait,
@@ -280,11 +283,58 @@ async def test_a_message_failing_every_pass_is_given_up(live, monkeypatch):
     assert live.monitor.counters.totals["retry_error"] == MAX_PASSES
 
 
-def test_the_retry_queue_is_bounded_oldest_first(live):
+async def test_the_retry_queue_is_bounded_oldest_first(live):
     failed = FailedEvents(
         live.client, live.app.store, live.app.process, Retry(Counters()), max_pending=2
     )
-    failed.add(RDK, [1, 2])
-    failed.add(GOV, [3])
+    await failed.add(RDK, [1, 2])
+    await failed.add(GOV, [3])
     assert len(failed) == 2
-    assert failed._pending.keys() == {(RDK, 2), (GOV, 3)}
+    assert list(await live.app.store.retries.load()) == [(RDK, 2), (GOV, 3)]
+
+
+async def test_a_failed_edit_survives_a_restart_before_the_next_pass(app, live, monkeypatch):
+    message = await live.world.publish(RDK, "Заложников шесть")
+    await live.monitor.reconcile()
+    break_processing(live, monkeypatch)
+    await live.world.edit(RDK, message.id, "Заложников нет")
+    assert len(live.monitor.failed) == 1
+
+    again = Harness(app, restart(live.world))  # the process died: the queue is on disk
+    await again.client.connect()
+    await again.start()
+    assert await again.monitor.reconcile() == 0
+    versions = await app.store.posts.versions(RDK, message.id)
+    assert versions == [(1, "Заложников шесть"), (2, "Заложников нет")]
+    assert await app.store.retries.load() == {}
+
+
+async def test_a_database_that_cannot_keep_the_queue_leaves_it_in_memory(live, monkeypatch):
+    message = await live.world.publish(RDK, "Заложников шесть")
+    await live.monitor.reconcile()
+
+    async def disk_full(pending):
+        raise StorageError("database or disk is full")
+
+    monkeypatch.setattr(live.app.store.retries, "save", disk_full)
+    break_processing(live, monkeypatch)
+    await live.world.edit(RDK, message.id, "Заложников нет")
+    assert live.monitor.counters.totals["retry_save_error"] == 1
+    assert await live.monitor.reconcile() == 0
+    versions = await live.app.store.posts.versions(RDK, message.id)
+    assert versions[-1] == (2, "Заложников нет")
+
+
+async def test_an_expired_session_mid_pass_keeps_every_channel_queued(live, monkeypatch):
+    failed = FailedEvents(live.client, live.app.store, live.app.process, Retry(Counters()))
+    await failed.add(RDK, [1])
+    await failed.add(GOV, [2])
+
+    async def expired(ref, message_ids):
+        raise SessionExpired("AUTH_KEY_UNREGISTERED")
+
+    monkeypatch.setattr(failed, "_apply", expired)
+    with pytest.raises(SessionExpired):
+        await failed.retry(live.monitor.followed)
+    assert await live.app.store.retries.load() == {(RDK, 1): 0, (GOV, 2): 0}
+    assert len(failed) == 2

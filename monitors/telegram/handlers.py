@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 ALBUM_MAX = 10  # Telegram's limit on messages in one album
 
-OnFailed = Callable[[int, Sequence[int]], None]  # channel id, message ids
+OnFailed = Callable[[int, Sequence[int]], Awaitable[None]]  # channel id, message ids
 
 
 class LiveHandlers:
@@ -85,7 +85,7 @@ class LiveHandlers:
         except Exception as exc:
             self._counters.count("handler_error", ref.id, f"{kind}: {exc!r}")
             log.exception("%s update from %s failed; retried on the next pass", kind, ref)
-            self._on_failed(ref.id, message_ids)
+            await self._on_failed(ref.id, message_ids)
         else:
             self._counters.count(f"update_{kind}", ref.id)
 

@@ -5,10 +5,15 @@ passed it), but an edit or a deletion of an older message is never seen again. S
 message ids of a failed event are kept here and re-fetched by id: that gets their
 latest state, whatever happened meanwhile, and a message the server no longer has was
 deleted. The queue is bounded, and a message failing pass after pass is given up.
+
+The queue is written to the database whenever it changes, so a crash or a restart
+before the next pass loses none of it. Writing is best effort: when the database is
+what failed, the queue still lives in memory and the next pass retries it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +28,7 @@ from monitors.telegram.handlers import mark_deleted, read_album
 from monitors.telegram.history import Process
 from monitors.telegram.resolver import ChannelRef
 from storage import Store
+from storage.retries import MessageKey
 
 log = logging.getLogger(__name__)
 
@@ -49,42 +55,92 @@ class FailedEvents:
         self._max_pending = max_pending
         self._max_passes = max_passes
         # (channel id, message id) -> passes failed so far, oldest failure first
-        self._pending: dict[tuple[int, int], int] = {}
+        self._pending: dict[MessageKey, int] = {}
+        self._in_flight: dict[MessageKey, int] = {}  # taken by the running pass
+        self._loaded = False
+        self._writing = asyncio.Lock()
 
     def __len__(self) -> int:
         return len(self._pending)
 
-    def add(self, channel_id: int, message_ids: Sequence[int]) -> None:
+    async def add(self, channel_id: int, message_ids: Sequence[int]) -> None:
         """Keep a failed event's messages for the next pass (the handlers' `on_failed`)."""
+        await self._load()
         for message_id in message_ids:
             self._pending.setdefault((channel_id, message_id), 0)
         while len(self._pending) > self._max_pending:
             key = next(iter(self._pending))
             del self._pending[key]
             self._give_up(key, "the retry queue is full")
+        await self._save()
 
     async def retry(self, followed: Mapping[int, ChannelRef]) -> None:
         """Re-fetch and process every pending message of a followed channel; a channel
         that fails again keeps its messages for the next pass."""
+        await self._load()
         pending, self._pending = self._pending, {}
+        self._in_flight = dict(pending)
         by_channel: dict[int, list[int]] = defaultdict(list)
         for channel_id, message_id in pending:
             by_channel[channel_id].append(message_id)
-        for channel_id, message_ids in by_channel.items():
-            ref = followed.get(channel_id)
-            if ref is None:
-                continue  # no longer followed: nothing to keep complete
+        try:
+            for channel_id, message_ids in by_channel.items():
+                await self._retry_channel(followed, pending, channel_id, message_ids)
+                for message_id in message_ids:
+                    del self._in_flight[(channel_id, message_id)]
+        finally:
+            self._pending = {**self._in_flight, **self._pending}  # left by a SessionExpired
+            self._in_flight = {}
+            if pending:
+                await self._save()
+
+    async def _retry_channel(
+        self,
+        followed: Mapping[int, ChannelRef],
+        pending: Mapping[MessageKey, int],
+        channel_id: int,
+        message_ids: list[int],
+    ) -> None:
+        ref = followed.get(channel_id)
+        if ref is None:
+            return  # no longer followed: nothing to keep complete
+        try:
+            await self._apply(ref, message_ids)
+        except SessionExpired:
+            self._requeue(pending, channel_id, message_ids, failed=False)
+            raise
+        except Exception as exc:
+            self._counters.count("retry_error", channel_id, repr(exc))
+            log.error("retrying %d message(s) of %s failed: %r", len(message_ids), ref, exc)
+            self._requeue(pending, channel_id, message_ids, failed=True)
+        else:
+            self._counters.count("retried", channel_id, f"{len(message_ids)} message(s)")
+
+    async def _load(self) -> None:
+        """Take in the queue a previous run left, once, ahead of what failed since."""
+        if self._loaded:
+            return
+        async with self._writing:
+            if self._loaded:
+                return
             try:
-                await self._apply(ref, message_ids)
-            except SessionExpired:
-                self._requeue(pending, channel_id, message_ids, failed=False)
-                raise
-            except Exception as exc:
-                self._counters.count("retry_error", channel_id, repr(exc))
-                log.error("retrying %d message(s) of %s failed: %r", len(message_ids), ref, exc)
-                self._requeue(pending, channel_id, message_ids, failed=True)
-            else:
-                self._counters.count("retried", channel_id, f"{len(message_ids)} message(s)")
+                stored = await self._store.retries.load()
+            except Exception as exc:  # the queue still works in memory
+                log.error("cannot read the stored retry queue: %r", exc)
+                return
+            self._pending = {**stored, **self._pending}
+            self._loaded = True
+
+    async def _save(self) -> None:
+        """Write the whole queue, messages of a running pass included."""
+        if not self._loaded:
+            return  # writing now would drop what the unread stored queue holds
+        async with self._writing:
+            try:
+                await self._store.retries.save({**self._in_flight, **self._pending})
+            except Exception as exc:  # the queue still works in memory
+                self._counters.count("retry_save_error", detail=repr(exc))
+                log.error("cannot store the retry queue: %r", exc)
 
     async def _apply(self, ref: ChannelRef, message_ids: list[int]) -> None:
         fetched = await self._retry(
@@ -114,7 +170,7 @@ class FailedEvents:
 
     def _requeue(
         self,
-        pending: Mapping[tuple[int, int], int],
+        pending: Mapping[MessageKey, int],
         channel_id: int,
         message_ids: Iterable[int],
         *,
@@ -128,7 +184,7 @@ class FailedEvents:
             else:
                 self._pending[key] = passes
 
-    def _give_up(self, key: tuple[int, int], why: str) -> None:
+    def _give_up(self, key: MessageKey, why: str) -> None:
         channel_id, message_id = key
         self._counters.count("retry_dropped", channel_id, f"message {message_id}: {why}")
         log.error("gave up on message %d of channel %d: %s", message_id, channel_id, why)

@@ -8,7 +8,13 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from storage.migrations import v01_initial, v02_telegram, v03_alert_chat, v04_liveblogs
+from storage.migrations import (
+    v01_initial,
+    v02_telegram,
+    v03_alert_chat,
+    v04_liveblogs,
+    v05_retries,
+)
 
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -17,5 +23,6 @@ MIGRATIONS: tuple[Step, ...] = (
     v02_telegram.upgrade,
     v03_alert_chat.upgrade,
     v04_liveblogs.upgrade,
+    v05_retries.upgrade,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
