@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.checkpoint import Checkpointer
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Database:
         self._conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        self.checkpointer = Checkpointer(path) if path != ":memory:" else None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -73,6 +75,8 @@ class Database:
         return db
 
     async def close(self) -> None:
+        if self.checkpointer is not None:
+            await self.checkpointer.close()
         await self._conn.close()
 
     async def _configure(self) -> None:
@@ -81,6 +85,8 @@ class Database:
         # NORMAL in WAL mode is durable against application crashes (our SIGKILL case);
         # only an OS crash can lose the last transactions.
         await self._conn.execute("PRAGMA synchronous = NORMAL")
+        if self.checkpointer is not None:
+            await self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # storage/checkpoint.py
         await self._conn.execute("PRAGMA foreign_keys = ON")
 
     async def _migrate(self) -> None:
@@ -114,6 +120,8 @@ class Database:
                     await self._conn.rollback()
                     raise
                 await self._conn.commit()
+                if self.checkpointer is not None:
+                    self.checkpointer.written()
             except sqlite3.OperationalError as exc:
                 raise StorageError(f"{self.path}: {exc}") from exc
             finally:

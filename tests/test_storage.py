@@ -1,9 +1,10 @@
+import asyncio
 import sqlite3
 
 import pytest
 
 from monitors.models import Claim, Match
-from storage import NewPost, StorageError, Store
+from storage import NewPost, StorageError, Store, checkpoint
 from storage.dates import now_db
 from storage.migrations import SCHEMA_VERSION
 from tests.conftest import make_post
@@ -21,6 +22,25 @@ async def insert(store: Store, *posts, cluster: str = "100/1") -> dict:
 async def test_new_database_is_at_latest_schema_in_wal_mode(store):
     assert await store.db.scalar("PRAGMA user_version") == SCHEMA_VERSION
     assert await store.db.scalar("PRAGMA journal_mode") == "wal"
+
+
+async def test_commits_never_checkpoint_and_a_second_connection_does(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoint, "CHECKPOINT_INTERVAL_S", 0.0)
+    store = await Store.open(tmp_path / "c.db")
+    try:
+        assert await store.db.scalar("PRAGMA wal_autocheckpoint") == 0
+        await insert(store, *[make_post(message_id=n, text="слово " * 200) for n in range(1, 200)])
+        main_file = (tmp_path / "c.db").stat().st_size
+        for _ in range(500):  # the checkpoint runs in its own thread: wait for the file
+            if main_file > 100_000:
+                break
+            await asyncio.sleep(0.01)
+            main_file = (tmp_path / "c.db").stat().st_size
+        assert main_file > 100_000  # the posts reached the database file while it is open
+        assert await store.posts.count() == 199
+    finally:
+        await store.close()
+    assert not (tmp_path / "c.db-wal").exists()
 
 
 async def test_database_from_a_newer_claimwatch_is_refused(tmp_path):
