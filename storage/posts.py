@@ -16,6 +16,11 @@ from monitors.models import ForwardOrigin, Post
 from storage.dates import from_db, to_db
 from storage.db import Database, in_chunks
 
+# Pages of full-text index merging done after each insert: enough to keep up with the
+# segments inserts add (ru-news: the same index size within 10%), small enough to cost
+# a batch ~0.1 ms instead of an occasional 20 to 30 ms (migration v06).
+INDEX_MERGE_PAGES = 32
+
 
 @dataclass(frozen=True, slots=True)
 class StoredPost:
@@ -91,6 +96,9 @@ class Posts:
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (channel_id, message_id) DO NOTHING""",
             [_insert_params(item, now) for item in new],
+        )
+        await self._db.execute(
+            "INSERT INTO posts_fts (posts_fts, rank) VALUES ('merge', ?)", (INDEX_MERGE_PAGES,)
         )
         stored = await self.lookup(item.post.key for item in new)
         await self._db.execute_many(

@@ -24,6 +24,19 @@ async def test_new_database_is_at_latest_schema_in_wal_mode(store):
     assert await store.db.scalar("PRAGMA journal_mode") == "wal"
 
 
+async def test_the_full_text_index_is_merged_in_steps_and_still_finds_posts(store):
+    assert await store.db.scalar("SELECT v FROM posts_fts_config WHERE k = 'automerge'") == 0
+    for n in range(1, 41):  # one index segment an insert; a merge starts at four
+        await insert(store, make_post(message_id=n, text=f"обстрел Белгорода номер {n}"))
+    found = await store.db.fetch_all(
+        "SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'белгорода' ORDER BY rowid"
+    )
+    assert len(found) == 40
+    check = "INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)"
+    async with store.transaction():
+        await store.db.execute(check)
+
+
 async def test_commits_never_checkpoint_and_a_second_connection_does(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoint, "CHECKPOINT_INTERVAL_S", 0.0)
     store = await Store.open(tmp_path / "c.db")

@@ -14,6 +14,7 @@ from storage.migrations import (
     v03_alert_chat,
     v04_liveblogs,
     v05_retries,
+    v06_fts_merge,
 )
 
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -24,5 +25,6 @@ MIGRATIONS: tuple[Step, ...] = (
     v03_alert_chat.upgrade,
     v04_liveblogs.upgrade,
     v05_retries.upgrade,
+    v06_fts_merge.upgrade,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
