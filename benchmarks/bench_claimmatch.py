@@ -6,7 +6,9 @@ DATA_DIR is a CheckThat-style folder (claims.jsonl, posts.jsonl with "split", qr
 Prints MAP@5 on dev and train for both, the Matcher's ms per post (batched, claims
 already indexed), then alert precision/recall on the cross-lingual check set (its dev
 split is held out from fitting; "all" includes the train half that set the crossling
-model's scale). The last line holds every figure as key=value.
+model's scale). Train figures are on the posts the vector map and the models were fitted
+on, so only dev says how well the Matcher ranks. The last line holds every figure as
+key=value.
 """
 
 from __future__ import annotations

@@ -3,11 +3,18 @@
 usage: python -m monitors.matching.fit DATA_DIR [--crossling DIR] [--write]
 
 DATA_DIR holds claims.jsonl, posts.jsonl (with "split") and qrels.tsv, as in
-shared/claimmatch/checkthat2020-traindev. Only the train split is used. Each model is
-fitted in two steps: a listwise softmax over each post's candidates orders claims (what
-MAP rewards), then a logistic on that order's score turns it into a probability. The
-logistic also sees every post once more with its relevant claims removed, so the best
-of the remaining claims teaches it that "most similar" is not "a match".
+shared/claimmatch/checkthat2020-traindev. Only the train split is used.
+
+First the vector map (adapter.py) is fitted on all train posts; the "full" model ranks
+with it. That model must not learn from cosines the map has memorised, so each post's
+features come from a map fitted on the other folds of the train split (cross-fitting):
+fitted on cosines the map had seen, the weights trusted them too much and MAP fell.
+
+Each model is fitted in two steps: a listwise softmax over each post's candidates orders
+claims (what MAP rewards), then a logistic on that order's score turns it into a
+probability. The logistic also sees every post once more with its relevant claims
+removed, so the best of the remaining claims teaches it that "most similar" is not "a
+match".
 
 The "crossling" model learns its weights from the same English pairs, but cosines between
 languages run lower than within one, so its probability scale and alert threshold are refitted
@@ -25,14 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
-from monitors.embedding import load_embedder
-from monitors.matching import calibration
+from monitors.embedding import Embedder, load_embedder
+from monitors.matching import adapter, calibration
 from monitors.matching.calibration import USES, Model
 from monitors.matching.features import FEATURES
-from monitors.matching.matcher import Matcher, Query
+from monitors.matching.matcher import Matcher, Query, claim_text
+from monitors.matching.text import embed_text
 from monitors.models import Claim
 
 ALERT_BETA = 0.5  # alerts weigh precision twice as much as recall
+FOLDS = 5
 
 
 @dataclass(slots=True)
@@ -81,6 +90,79 @@ def collect(
         unmatched.append(Group(rows, np.zeros(len(rows), dtype=bool)))
         matcher.add_claims([claims[c] for c in gold if c in claims])
     return normal, unmatched
+
+
+Groups = tuple[list[Group], list[Group]]  # `collect`'s (normal, unmatched)
+
+
+def training_groups(
+    embedder: Embedder, claims: list[Claim], posts: list[dict], qrels: dict[str, set[str]]
+) -> tuple[np.ndarray, Groups, Groups]:
+    """The vector map fitted on every labelled train post; `collect`'s groups with raw
+    cosines; and with cosines through a map fitted without the post's fold."""
+    embedder = _Memo(embedder)  # every fold's matcher embeds the same claims
+    by_id = {c.id: c for c in claims}
+    raw = Matcher(embedder, vector_map=None)
+    raw.add_claims(claims)
+    train = [p for p in posts if p.get("split") == "train" and qrels.get(str(p["id"]))]
+    rows = {c.id: i for i, c in enumerate(claims)}
+    gold = [[rows[c] for c in qrels[str(p["id"])] if c in rows] for p in train]
+    vectors = embedder.encode([embed_text(p["text"]) for p in train])
+    claim_vectors = embedder.encode([claim_text(c) for c in claims])
+    fold = claim_folds(train, qrels)
+    mapped: Groups = ([], [])
+    for k in range(FOLDS):
+        matcher = Matcher(
+            embedder, vector_map=_fit_map(vectors, claim_vectors, gold, np.flatnonzero(fold != k))
+        )
+        matcher.add_claims(claims)
+        held_out = [p for p, f in zip(train, fold, strict=True) if f == k]
+        for mine, groups in zip(mapped, collect(matcher, held_out, qrels, by_id), strict=True):
+            mine += groups
+    everything = np.arange(len(train))
+    vector_map = _fit_map(vectors, claim_vectors, gold, everything)
+    return vector_map, collect(raw, posts, qrels, by_id), mapped
+
+
+def claim_folds(posts: list[dict], qrels: dict[str, set[str]]) -> np.ndarray:
+    """A fold per post, posts that share a relevant claim in the same fold: live claims
+    are new, and a map fitted on a claim's other posts would flatter its cosines."""
+    parent = list(range(len(posts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, post in enumerate(posts):
+        for claim_id in sorted(qrels[str(post["id"])]):
+            parent[root(i)] = root(first.setdefault(claim_id, i))
+    roots = np.array([root(i) for i in range(len(posts))])
+    distinct, component = np.unique(roots, return_inverse=True)
+    return (np.random.default_rng(0).permutation(len(distinct)) % FOLDS)[component]
+
+
+def _fit_map(
+    vectors: np.ndarray, claim_vectors: np.ndarray, gold: list[list[int]], which: np.ndarray
+) -> np.ndarray:
+    """adapter.fit on some posts, at the precision the map is stored in (float16)."""
+    w = adapter.fit(vectors[which], claim_vectors, [gold[i] for i in which])
+    return w.astype(np.float16).astype(np.float32)
+
+
+class _Memo:
+    """An embedder that encodes each distinct text once."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.dim = embedder.dim
+        self._embedder = embedder
+        self._known: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in self._known]
+        self._known.update(zip(new, self._embedder.encode(new), strict=True))
+        return np.array([self._known[t] for t in texts], dtype=np.float32).reshape(-1, self.dim)
 
 
 def fit_model(uses: tuple[str, ...], normal: list[Group], unmatched: list[Group]) -> Model:
@@ -202,18 +284,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", action="store_true", help="rewrite calibration.py")
     args = parser.parse_args(argv)
     claims, posts, qrels = load(args.data_dir)
-    matcher = Matcher(load_embedder())
-    matcher.add_claims(claims)
-    normal, unmatched = collect(matcher, posts, qrels, {c.id: c for c in claims})
-    models = {name: fit_model(uses, normal, unmatched) for name, uses in USES.items()}
+    embedder = load_embedder()
+    vector_map, raw, mapped = training_groups(embedder, claims, posts, qrels)
+    # Only the "full" model ranks with mapped cosines (see Matcher._maps).
+    models = {
+        name: fit_model(uses, *(mapped if name == "full" else raw)) for name, uses in USES.items()
+    }
     if args.crossling:
         models["crossling"] = recalibrate(
-            models["crossling"], Matcher(matcher.embedder), args.crossling
+            models["crossling"], Matcher(embedder, vector_map=vector_map), args.crossling
         )
     block = render(models)
     print(block)
     if args.write:
         write(block)
+        np.save(adapter.PATH, vector_map.astype(np.float16))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Literal
 
 import numpy as np
 
 from monitors.embedding import Embedder
-from monitors.matching import features
+from monitors.matching import adapter, features
 from monitors.matching.arrays import GrowableArray
 from monitors.matching.bm25 import Bm25Index
 from monitors.matching.calibration import MODELS, Model
@@ -61,22 +62,35 @@ class _Parsed:
     query: Query
     terms: set[str]
     names: dict[str, str]
-    english: bool
+    english: bool  # English text to match: the post's own or a translation
+    english_vector: bool  # the vector (given or made here) is of English text
     phrases: set[str]
 
 
 class Matcher:
     """Claims index plus ranking; claims can be added and removed at any time."""
 
-    def __init__(self, embedder: Embedder | None, threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder | None,
+        threshold: float | None = None,
+        vector_map: np.ndarray | Literal["packaged"] | None = "packaged",
+    ) -> None:
+        """`vector_map` (adapter.py) is applied to the cosines of posts the "full" model
+        ranks; by default the one fitted with the calibration, None for raw cosines."""
         self.embedder = embedder
         self.threshold = threshold
+        if isinstance(vector_map, str):
+            vector_map = adapter.packaged(embedder.dim) if embedder is not None else None
+        self.vector_map = vector_map
         self._claims: list[_Indexed] = []  # by row
         self._rows: dict[str, int] = {}
         self._terms = Bm25Index()
         self._names = Bm25Index()
         self._phrases = Bm25Index()
-        self._vectors = GrowableArray(np.float32, embedder.dim if embedder is not None else 0)
+        dim = embedder.dim if embedder is not None else 0
+        self._vectors = GrowableArray(np.float32, dim)
+        self._mapped = GrowableArray(np.float32, dim if vector_map is not None else 0)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -90,9 +104,12 @@ class Matcher:
         for claim in claims:
             self.remove_claim(claim.id)
         if self.embedder is not None and claims:
-            self._vectors.extend(self.embedder.encode([_claim_text(c) for c in claims]))
+            vectors = self.embedder.encode([claim_text(c) for c in claims])
+            self._vectors.extend(vectors)
+            if self.vector_map is not None:
+                self._mapped.extend(adapter.adapt(vectors, self.vector_map))
         for claim in claims:
-            text = _claim_text(claim)
+            text = claim_text(claim)
             entry = _Indexed(
                 claim, text, surface_forms(text, claim.lang), name_keys(text, claim.lang)
             )
@@ -129,7 +146,7 @@ class Matcher:
         if not items:
             return []
         parsed = [self._parse(item) for item in items]
-        cosines = self._cosines(items)
+        cosines = self._cosines(parsed)
         pairs = zip(parsed, *self._pairs(parsed, cosines), strict=True)
         return [
             self._matches(item, rows, matrix, None if cosines is None else cosines[i], k)
@@ -138,11 +155,15 @@ class Matcher:
 
     def pair_features(self, item: Query) -> tuple[list[str], np.ndarray]:
         """Candidate claim ids and their feature rows (what `fit` learns from)."""
-        [rows], [matrix] = self._pairs([self._parse(item)], self._cosines([item]))
+        parsed = [self._parse(item)]
+        [rows], [matrix] = self._pairs(parsed, self._cosines(parsed))
         return [self._claims[r].claim.id for r in rows], matrix
 
     def _parse(self, item: Query) -> _Parsed:
-        english = bool(item.translation) or item.lang == "en" or not _CYRILLIC.search(item.text)
+        english_text = item.lang == "en" or not _CYRILLIC.search(item.text)
+        # A given vector is of the post's own text (the pipeline embeds before it
+        # translates); one made here is of the translation when there is one.
+        english_vector = english_text or (bool(item.translation) and item.vector is None)
         post_terms = terms(item.text, item.lang)
         phrases = set(_bigrams(post_terms))
         names = name_keys(item.text, item.lang)
@@ -151,12 +172,14 @@ class Matcher:
             post_terms += translated
             phrases.update(_bigrams(translated))
             names.update(name_keys(item.translation, "en"))
-        return _Parsed(item, set(post_terms), names, english, phrases)
+        english = english_text or bool(item.translation)
+        return _Parsed(item, set(post_terms), names, english, english_vector, phrases)
 
-    def _cosines(self, items: Sequence[Query]) -> np.ndarray | None:
+    def _cosines(self, parsed: Sequence[_Parsed]) -> np.ndarray | None:
         """Cosine of every item against every claim row (items x rows)."""
         if self.embedder is None:
             return None
+        items = [p.query for p in parsed]
         vectors = np.zeros((len(items), self.embedder.dim), dtype=np.float32)
         missing = [i for i, q in enumerate(items) if q.vector is None]
         if missing:
@@ -165,9 +188,27 @@ class Matcher:
         for i, q in enumerate(items):
             if q.vector is not None:
                 vectors[i] = q.vector
-        # claims x items, then transposed: numpy's matvec path is several times faster
-        # this way round than items x claims for a single post.
-        return np.ascontiguousarray((self._vectors.view() @ vectors.T).T)
+        cosines = np.empty((len(items), len(self._vectors.view())), dtype=np.float32)
+        mapped = [self._maps(p) for p in parsed]
+        for side, claims in ((False, self._vectors), (True, self._mapped)):
+            chosen = [i for i, m in enumerate(mapped) if m == side]
+            if chosen:
+                # claims x items, then transposed: numpy's matvec path is several times
+                # faster this way round than items x claims for a single post.
+                cosines[chosen] = (claims.view() @ self._query_side(vectors[chosen], side).T).T
+        return cosines
+
+    def _maps(self, item: _Parsed) -> bool:
+        """Whether the item's cosines go through the vector map: it was fitted on English
+        pairs, and across languages it cost the "crossling" model precision."""
+        return self.vector_map is not None and item.english_vector
+
+    def _query_side(self, vectors: np.ndarray, mapped: bool) -> np.ndarray:
+        if not mapped:
+            return vectors
+        # One row at a time: a matrix product's rounding may depend on the batch's size,
+        # and a post must score the same alone as in any batch.
+        return np.concatenate([adapter.adapt(v[None], self.vector_map) for v in vectors])
 
     def _pairs(
         self, items: Sequence[_Parsed], cosines: np.ndarray | None
@@ -237,7 +278,8 @@ class Matcher:
         return MODELS["full"] if item.english else MODELS["crossling"]
 
 
-def _claim_text(claim: Claim) -> str:
+def claim_text(claim: Claim) -> str:
+    """What a claim is indexed and embedded as."""
     return f"{claim.title}. {claim.text}" if claim.title else claim.text
 
 
