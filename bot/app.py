@@ -103,7 +103,9 @@ class App:
             translate = Translate(
                 translator, _TranslationCache(store, translator), counters=store.health
             )
-            match = MatchClaims(matcher, directory.alerting, config.matching.top_k)
+            match = MatchClaims(
+                matcher, directory.alerting, config.matching.top_k, config.matching.min_score
+            )
             pipeline = Pipeline(
                 store,
                 (

@@ -83,7 +83,9 @@ def _earliest_alerting(
     """Claim id -> (row id, post, match) of its earliest post at alert level."""
     ids = [post_id for post_id, post in posts.items() if app.directory.alerting(post.channel_id)]
     ranked = app.matcher.rank_many(
-        [Query.from_post(posts[post_id]) for post_id in ids], k=app.config.matching.top_k
+        [Query.from_post(posts[post_id]) for post_id in ids],
+        k=app.config.matching.top_k,
+        floor=app.config.matching.min_score,
     )
     earliest: dict[str, tuple[int, Post, Match]] = {}
     for post_id, matches in zip(ids, ranked, strict=True):

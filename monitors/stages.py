@@ -210,17 +210,22 @@ class Translate:
 
 
 class MatchClaims:
-    def __init__(self, matcher: Matcher, alerting: Callable[[int], bool], top_k: int) -> None:
+    def __init__(
+        self, matcher: Matcher, alerting: Callable[[int], bool], top_k: int, floor: float
+    ) -> None:
         self._matcher = matcher
         self._alerting = alerting
         self._top_k = top_k
+        self._floor = floor
 
     async def __call__(self, items: list[Item]) -> None:
         todo = [item for item in items if item.post.text.strip()]
         if not todo or not len(self._matcher):
             return
         ranked = self._matcher.rank_many(
-            [Query.from_post(item.post, item.vector) for item in todo], k=self._top_k
+            [Query.from_post(item.post, item.vector) for item in todo],
+            k=self._top_k,
+            floor=self._floor,
         )
         for item, matches in zip(todo, ranked, strict=True):
             allowed = self._alerting(item.post.channel_id)

@@ -122,6 +122,16 @@ def test_scores_are_probabilities(matcher):
             assert 0.0 <= match.score <= 1.0
 
 
+def test_a_floor_keeps_only_the_matches_that_reach_it(matcher):
+    post = Query("Путин отменил поездку на Северный Кавказ", lang="ru")
+    [everything] = matcher.rank_many([post], k=5)
+    floor = (everything[0].score + everything[-1].score) / 2
+    [kept] = matcher.rank_many([post], k=5, floor=floor)
+    assert kept == [m for m in everything if m.score >= floor]
+    assert 0 < len(kept) < len(everything)
+    assert matcher.rank_many([post], k=5, floor=1.01) == [[]]
+
+
 def test_threshold_override(embedder):
     post = "Sevastopol"
     always, never = Matcher(embedder, threshold=0.0), Matcher(embedder, threshold=1.01)

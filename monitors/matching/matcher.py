@@ -140,16 +140,19 @@ class Matcher:
         """The k best claims for one post, best first."""
         return self.rank_many([Query(text, translation, lang, vector)], k)[0]
 
-    def rank_many(self, items: Sequence[Query], k: int = 5) -> list[list[Match]]:
-        """Rank a batch, one list per item. Items without a vector are embedded together in
-        one call, from the English translation when there is one, else the text."""
+    def rank_many(
+        self, items: Sequence[Query], k: int = 5, floor: float = 0.0
+    ) -> list[list[Match]]:
+        """Rank a batch, one list per item: its k best claims that score at least `floor`.
+        Items without a vector are embedded together in one call, from the English
+        translation when there is one, else the text."""
         if not items:
             return []
         parsed = [self._parse(item) for item in items]
         cosines = self._cosines(parsed)
         pairs = zip(parsed, *self._pairs(parsed, cosines), strict=True)
         return [
-            self._matches(item, rows, matrix, None if cosines is None else cosines[i], k)
+            self._matches(item, rows, matrix, None if cosines is None else cosines[i], k, floor)
             for i, (item, rows, matrix) in enumerate(pairs)
         ]
 
@@ -242,11 +245,15 @@ class Matcher:
         matrix: np.ndarray,
         cosine: np.ndarray | None,
         k: int,
+        floor: float,
     ) -> list[Match]:
         model = self._model(item)
         threshold = model.threshold if self.threshold is None else self.threshold
         probability = model.probability(matrix)
         order = np.argsort(-probability, kind="stable")[:k]
+        order = order[probability[order] >= floor]
+        if not len(order):
+            return []
         post_text = " ".join(filter(None, (item.query.text, item.query.translation)))
         cue = refutation_cue(post_text)
         found = []
