@@ -10,7 +10,8 @@ from bot.cli import main
 from bot.demo import DEMO_DATA
 from storage import Store
 
-ROW = re.compile(r"^\| (\d+) \| (\d+) \| (alert|none|-) \| ([\w-]*) \| (\w*) \|", re.M)
+# Cells may be empty ("| - | | |"): a row left unasserted names no claim.
+ROW = re.compile(r"^\| (\d+) \| (\d+) \| (alert|none|-) \| ?([\w-]*) ?\| ?(\w*) ?\|", re.M)
 
 
 def expectations() -> list[tuple[int, int, str, str, str]]:
@@ -40,7 +41,7 @@ async def alerting(db) -> dict[tuple[int, int, str], str]:
 # Russian and Ukrainian posts with no translation (the demo is offline) whose
 # cross-lingual score sits just under the threshold; see the matching issue. The floor
 # guards against regressions; raise it as matching improves.
-RECALL_FLOOR = 20
+RECALL_FLOOR = 22
 
 # A known false alert, kept visible rather than hidden: the TASS report that the group
 # left Russia (and its forward) shares "Russia", "Ukrainian", "Bryansk" and some meaning
