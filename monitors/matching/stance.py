@@ -109,7 +109,9 @@ _REFUTE_CUES = _Cues(_REFUTE)
 _HEDGE_CUES = _Cues(_HEDGE)
 
 
-@lru_cache(maxsize=4096)
+# A post's cues are asked for once for the post and once per claim it matched, all within
+# its batch: a small cache serves that without keeping thousands of post texts alive.
+@lru_cache(maxsize=512)
 def refutation_cue(text: str) -> str | None:
     """The first denial phrase in `text`, if any (shown to the analyst as evidence)."""
     found = _REFUTE_CUES.search(text.replace("ё", "е").replace("Ё", "Е"))
@@ -130,6 +132,6 @@ def stance(post: str, claim: str, *, matched: bool) -> Stance:
     return "supports"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _hedged(text: str) -> bool:
     return _HEDGE_CUES.search(text) is not None
