@@ -46,7 +46,8 @@ def config(url):
                 {"id": "car", "text": "Saboteurs fired on a car in Lyubechane, the driver died."}
             ],
             "translation": {"backend": "libre", "url": url, "timeout_s": 2, "rate_per_s": 1000},
-            "matching": {"embedder": "none"},
+            # Every ranked post keeps its best claim, so a re-ranking shows in its matches.
+            "matching": {"embedder": "none", "min_score": 0},
         }
     )
 
