@@ -37,19 +37,16 @@ async def alerting(db) -> dict[tuple[int, int, str], str]:
     return {(c, m, claim): stance for c, m, claim, stance in rows}
 
 
-# Posts of the README table marked "alert" that do alert today: 20 of 27. The misses are
+# Posts of the README table marked "alert" that do alert today: 21 of 27. Most misses are
 # Russian and Ukrainian posts with no translation (the demo is offline) whose
-# cross-lingual score sits just under the threshold; see the matching issue. The floor
-# guards against regressions; raise it as matching improves.
-RECALL_FLOOR = 22
+# cross-lingual score sits just under the threshold; see the matching issue. One is the
+# digest post 9906, which carries two claims: only a post's best claim alerts, because
+# on the labelled sets the runner-ups that reached the threshold were mostly wrong. The
+# floor guards against regressions; raise it as matching improves.
+RECALL_FLOOR = 21
 
-# A known false alert, kept visible rather than hidden: the TASS report that the group
-# left Russia (and its forward) shares "Russia", "Ukrainian", "Bryansk" and some meaning
-# with the "falling apart" claim. Empty this list when the matcher stops doing it.
-KNOWN_FALSE_ALERTS = [
-    (1700000003, 48813, "falling-apart"),
-    (1700000008, 3307, "falling-apart"),
-]
+# Known false alerts, kept visible rather than hidden; none today.
+KNOWN_FALSE_ALERTS: list[tuple[int, int, str]] = []
 
 
 def test_expected_posts_alert_with_their_stance(demo_run):

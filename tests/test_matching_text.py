@@ -1,5 +1,6 @@
 """Tokenising, stemming and the transliteration bridge (monitors.matching.text/translit)."""
 
+from monitors.matching.glossary import gloss
 from monitors.matching.text import embed_text, stem, surface_forms, terms
 from monitors.matching.translit import name_keys
 
@@ -68,3 +69,9 @@ def test_other_languages_stem_as_russian_and_belarusian_as_ukrainian():
         assert terms(text, "und") == terms(text, "bg") == terms(text, "ru")
         assert terms(text, "be") == terms(text, "uk")
         assert surface_forms(text, "be") == surface_forms(text, "uk")
+
+
+def test_gloss_writes_the_words_the_glossary_knows_in_english():
+    post = "Російські добровольці зайшли на Брянщину, повідомляють про шістьох заручників."
+    assert gloss(post, "uk") == "russian volunteer entered на Брянщину, report про 6 hostage."
+    assert gloss("Ничего знакомого тут", "ru") == "Ничего знакомого тут"

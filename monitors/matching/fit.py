@@ -177,14 +177,14 @@ def fit_model(uses: tuple[str, ...], normal: list[Group], unmatched: list[Group]
     groups = [((g.features[:, cols] - mean) / std, g.relevant) for g in normal if g.relevant.any()]
     w = _listwise(groups)
     scores = [((g.features[:, cols] - mean) / std) @ w for g in normal + unmatched]
-    top = [np.argsort(-s)[:5] for s in scores]
-    z = np.concatenate([s[t] for s, t in zip(scores, top, strict=True)])
-    y = np.concatenate([g.relevant[t] for g, t in zip(normal + unmatched, top, strict=True)])
-    a, b = _logistic(z, y)
+    tops = [np.argsort(-s)[:5] for s in scores]
+    z_top = [s[t] for s, t in zip(scores, tops, strict=True)]
+    y_top = [g.relevant[t] for g, t in zip(normal + unmatched, tops, strict=True)]
+    a, b = _logistic(np.concatenate(z_top), np.concatenate(y_top))
     weights = np.zeros(len(FEATURES))
     weights[cols] = a * w / std
     bias = b - a * float(w @ (mean / std))
-    threshold = choose_threshold(1.0 / (1.0 + np.exp(-(a * z + b))), y)
+    threshold = _alert_threshold(z_top, y_top, a, b)
     return Model(uses, tuple(round(float(x), 4) for x in weights), round(bias, 4), threshold)
 
 
@@ -205,9 +205,8 @@ def recalibrate(model: Model, matcher: Matcher, data_dir: Path) -> Model:
         top = np.argsort(-z)[:5]
         logits.append(z[top])
         labels.append(np.array([ids[i] in qrels.get(str(post["id"]), ()) for i in top]))
-    z, y = np.concatenate(logits), np.concatenate(labels)
-    a, b = _logistic(z, y, l2=1.0)
-    threshold = choose_threshold(1.0 / (1.0 + np.exp(-(a * z + b))), y)
+    a, b = _logistic(np.concatenate(logits), np.concatenate(labels), l2=1.0)
+    threshold = _alert_threshold(logits, labels, a, b)
     return Model(
         model.uses,
         tuple(round(a * w, 4) for w in model.weights),
@@ -246,6 +245,16 @@ def _logistic(z: np.ndarray, y: np.ndarray, l2: float = 1e-6) -> tuple[float, fl
         hessian = x.T @ (x * (p * (1 - p))[:, None]) + penalty
         theta -= np.linalg.solve(hessian, x.T @ (p - y) + penalty @ theta)
     return float(theta[0]), float(theta[1])
+
+
+def _alert_threshold(
+    logits: list[np.ndarray], labels: list[np.ndarray], a: float, b: float
+) -> float:
+    """The cut on each post's best claim, the only one that may alert (Matcher._matches);
+    `logits` and `labels` hold each post's best candidates, best first."""
+    best = [(z[0], y[0]) for z, y in zip(logits, labels, strict=True) if len(z)]
+    z, y = (np.array(column) for column in zip(*best, strict=True))
+    return choose_threshold(1.0 / (1.0 + np.exp(-(a * z + b))), y.astype(bool))
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray) -> float:
