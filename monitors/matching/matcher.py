@@ -145,8 +145,7 @@ class Matcher:
         self, items: Sequence[Query], k: int = 5, floor: float = 0.0
     ) -> list[list[Match]]:
         """Rank a batch, one list per item: its k best claims that score at least `floor`.
-        Items without a vector are embedded together in one call, from the English
-        translation when there is one, else the text."""
+        What needs embedding (see `_text_to_embed`) is embedded together in one call."""
         if not items:
             return []
         parsed = [self._parse(item) for item in items]
