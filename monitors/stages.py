@@ -20,6 +20,7 @@ from monitors.clustering import Clusterer
 from monitors.embedding import Embedder
 from monitors.language import detect
 from monitors.matching import Matcher, Query
+from monitors.matching.glossary import GLOSSED, for_encoder
 from monitors.models import UNDETERMINED, Match, Post
 from monitors.translate import Translator
 
@@ -61,33 +62,36 @@ class DetectLanguage:
 class Embed:
     """One batched pass of the sentence encoder; its vectors serve dedup and matching.
 
-    A text met recently (a forward, a copy-paste: about one post in twelve on ru-news)
-    takes the vector it got then instead of a second pass of the encoder."""
+    The encoder reads Ukrainian and Belarusian glossed (`glossary.for_encoder`). A text
+    met recently (a forward, a copy-paste: about one post in twelve on ru-news) takes the
+    vector it got then instead of a second pass of the encoder."""
 
     def __init__(self, embedder: Embedder | None, cache_size: int = 4096) -> None:
         self._embedder = embedder
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # text hash -> vector
+        # (text hash, glossed) -> vector
+        self._recent: OrderedDict[tuple[str, bool], np.ndarray] = OrderedDict()
         self._cache_size = cache_size  # 4,096 vectors of 512 floats: 8 MB
 
     async def __call__(self, items: list[Item]) -> None:
         if self._embedder is None:
             return
-        missing: dict[str, list[Item]] = {}
+        missing: dict[tuple[str, bool], list[Item]] = {}
         for item in items:
             if not item.post.text.strip():
                 continue
-            item.vector = self._recent.get(item.text_hash)
+            key = (item.text_hash, item.post.lang in GLOSSED)
+            item.vector = self._recent.get(key)
             if item.vector is None:
-                missing.setdefault(item.text_hash, []).append(item)
+                missing.setdefault(key, []).append(item)
             else:
-                self._recent.move_to_end(item.text_hash)
+                self._recent.move_to_end(key)
         if not missing:
             return
-        vectors = self._embedder.encode([group[0].post.text for group in missing.values()])
-        for (digest, group), vector in zip(missing.items(), vectors, strict=True):
+        texts = [for_encoder(group[0].post.text, group[0].post.lang) for group in missing.values()]
+        for (key, group), vector in zip(missing.items(), self._embedder.encode(texts), strict=True):
             for item in group:
                 item.vector = vector
-            self._recent[digest] = vector
+            self._recent[key] = vector
         while len(self._recent) > self._cache_size:
             self._recent.popitem(last=False)
 

@@ -8,6 +8,7 @@ import pytest
 
 from monitors import use_onnx
 from monitors.embedding import MAX_CHARS, Embedder, load_embedder, truncate
+from monitors.matching.glossary import gloss
 from monitors.stages import Embed, Item
 from tests.conftest import make_post
 
@@ -153,3 +154,14 @@ async def test_a_copied_text_reuses_its_vector_within_and_across_batches():
     await embed(items("третье", "четвёртое"))  # the cache keeps the two newest texts
     await embed(items("взрыв в Курске"))
     assert encoder.seen[-1] == "взрыв в Курске"
+
+
+async def test_ukrainian_is_embedded_glossed_and_cached_apart_from_the_same_text_unglossed():
+    encoder = CountingEmbedder()
+    embed = Embed(encoder)
+    text = "Вибух на складі боєприпасів"
+    ukrainian = Item(make_post(message_id=1, text=text, lang="uk"), "h")
+    russian = Item(make_post(message_id=2, text=text, lang="ru"), "h")
+    await embed([ukrainian, russian])
+    assert encoder.seen == [gloss(text, "uk"), text]
+    assert gloss(text, "uk") != text

@@ -22,7 +22,7 @@ from monitors.matching.arrays import GrowableArray
 from monitors.matching.bm25 import Bm25Index
 from monitors.matching.calibration import MODELS, Model
 from monitors.matching.explain import reasons
-from monitors.matching.glossary import gloss
+from monitors.matching.glossary import for_encoder
 from monitors.matching.stance import refutation_cue, stance
 from monitors.matching.text import embed_text, surface_forms, terms
 from monitors.matching.translit import name_keys
@@ -34,7 +34,8 @@ _CYRILLIC = re.compile("[а-яА-ЯёЁіїєґўІЇЄҐЎ]")
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A post to rank. `translation` is English; `vector` a precomputed embedding."""
+    """A post to rank. `translation` is English; `vector` a precomputed embedding of the
+    text as `glossary.for_encoder` gives it (the pipeline's, made before translating)."""
 
     text: str
     translation: str | None = None
@@ -203,15 +204,13 @@ class Matcher:
     @staticmethod
     def _text_to_embed(item: _Parsed) -> str | None:
         """What to embed for an item, None to use its given vector: the English translation
-        when there is one, else the text; an untranslated Ukrainian or Belarusian post
-        glossed into English where the glossary knows its words, given vector or not (the
-        encoder was not trained on either language: see glossary.gloss)."""
+        when there is one, else the text as the encoder reads it (Ukrainian glossed)."""
         query = item.query
-        if not item.english and query.lang in ("uk", "be"):
-            return gloss(embed_text(query.text), query.lang)
         if query.vector is not None:
             return None
-        return embed_text(query.translation or query.text)
+        if query.translation:
+            return embed_text(query.translation)
+        return for_encoder(embed_text(query.text), query.lang)
 
     def _maps(self, item: _Parsed) -> bool:
         """Whether the item's cosines go through the vector map: it was fitted on English
