@@ -20,7 +20,7 @@ from monitors.clustering import Clusterer
 from monitors.embedding import Embedder
 from monitors.language import detect
 from monitors.matching import Matcher, Query
-from monitors.matching.glossary import GLOSSED, for_encoder
+from monitors.matching.text import GLOSSED, for_encoder
 from monitors.models import UNDETERMINED, Match, Post
 from monitors.translate import Translator
 
@@ -62,9 +62,10 @@ class DetectLanguage:
 class Embed:
     """One batched pass of the sentence encoder; its vectors serve dedup and matching.
 
-    The encoder reads Ukrainian and Belarusian glossed (`glossary.for_encoder`). A text
-    met recently (a forward, a copy-paste: about one post in twelve on ru-news) takes the
-    vector it got then instead of a second pass of the encoder."""
+    The encoder reads what `text.for_encoder` makes of a post: no links (13% of ru-news'
+    tokens), Ukrainian and Belarusian glossed. A text met recently (a forward, a
+    copy-paste: about one post in twelve on ru-news) takes the vector it got then instead
+    of a second pass of the encoder."""
 
     def __init__(self, embedder: Embedder | None, cache_size: int = 4096) -> None:
         self._embedder = embedder

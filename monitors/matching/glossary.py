@@ -381,15 +381,6 @@ def _english_words() -> dict[str, str]:
     return words
 
 
-GLOSSED = frozenset({"uk", "be"})  # languages the sentence encoder was never trained on
-
-
-def for_encoder(text: str, lang: str) -> str:
-    """What the sentence encoder reads of a text in `lang`: Ukrainian and Belarusian
-    glossed, other languages as they are. The one rule for dedup and matching alike."""
-    return gloss(text, lang) if lang in GLOSSED else text
-
-
 _LETTERS = re.compile(r"[^\W\d_]+(?:['’ʼ][^\W\d_]+)*")
 
 

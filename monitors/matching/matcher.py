@@ -22,9 +22,8 @@ from monitors.matching.arrays import GrowableArray
 from monitors.matching.bm25 import Bm25Index
 from monitors.matching.calibration import MODELS, Model
 from monitors.matching.explain import reasons
-from monitors.matching.glossary import for_encoder
 from monitors.matching.stance import refutation_cue, stance
-from monitors.matching.text import embed_text, surface_forms, terms
+from monitors.matching.text import embed_text, for_encoder, surface_forms, terms
 from monitors.matching.translit import name_keys
 from monitors.models import UNDETERMINED, Claim, Match, Post
 
@@ -35,7 +34,7 @@ _CYRILLIC = re.compile("[а-яА-ЯёЁіїєґўІЇЄҐЎ]")
 @dataclass(frozen=True, slots=True)
 class Query:
     """A post to rank. `translation` is English; `vector` a precomputed embedding of the
-    text as `glossary.for_encoder` gives it (the pipeline's, made before translating)."""
+    text as `text.for_encoder` gives it (the pipeline's, made before translating)."""
 
     text: str
     translation: str | None = None
@@ -210,7 +209,7 @@ class Matcher:
             return None
         if query.translation:
             return embed_text(query.translation)
-        return for_encoder(embed_text(query.text), query.lang)
+        return for_encoder(query.text, query.lang)
 
     def _maps(self, item: _Parsed) -> bool:
         """Whether the item's cosines go through the vector map: it was fitted on English

@@ -14,7 +14,7 @@ from functools import lru_cache, partial
 
 import Stemmer
 
-from monitors.matching.glossary import english_term
+from monitors.matching.glossary import english_term, gloss
 from monitors.matching.stopwords import STOP_WORDS
 
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/|t\.me/)\S+", re.IGNORECASE)
@@ -59,6 +59,16 @@ def embed_text(text: str) -> str:
     """What a sentence embedding should see: the message without links or tweet footer."""
     body = _URL.sub(" ", _TWEET_FOOTER.sub("", text)).strip()
     return body or text
+
+
+GLOSSED = frozenset({"uk", "be"})  # languages the sentence encoder was never trained on
+
+
+def for_encoder(text: str, lang: str) -> str:
+    """What the sentence encoder reads of a post in `lang`, for dedup and matching alike:
+    `embed_text`, Ukrainian and Belarusian glossed (see glossary.gloss)."""
+    body = embed_text(text)
+    return gloss(body, lang) if lang in GLOSSED else body
 
 
 def words(text: str) -> Iterator[str]:
