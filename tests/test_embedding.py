@@ -8,7 +8,7 @@ import pytest
 
 from monitors import use_onnx
 from monitors.embedding import MAX_CHARS, Embedder, load_embedder, truncate
-from monitors.matching.glossary import gloss
+from monitors.matching.text import gloss
 from monitors.stages import Embed, Item
 from tests.conftest import make_post
 

@@ -5,7 +5,7 @@ import pytest
 
 from monitors.embedding import load_embedder
 from monitors.matching import Matcher, Query
-from monitors.matching.glossary import gloss
+from monitors.matching.text import gloss
 from monitors.models import Claim
 
 CLAIMS = [

@@ -1,7 +1,6 @@
 """Tokenising, stemming and the transliteration bridge (monitors.matching.text/translit)."""
 
-from monitors.matching.glossary import gloss
-from monitors.matching.text import embed_text, stem, surface_forms, terms
+from monitors.matching.text import embed_text, gloss, stem, surface_forms, terms
 from monitors.matching.translit import name_keys
 
 

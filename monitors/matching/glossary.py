@@ -18,7 +18,6 @@ building block) only because claims naming a corps are few.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 _TABLE = """
@@ -350,54 +349,28 @@ _ENGLISH_NUMBERS = "one two three four five six seven eight nine ten"
 
 
 @cache
-def _table() -> dict[str, str]:
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    """Russian/Ukrainian term -> English term, and English term -> the table's word for it."""
     from monitors.matching.text import clean, stem, words  # text imports this module
 
-    table = {word: str(n) for n, word in enumerate(_ENGLISH_NUMBERS.split(), 1)}
+    terms = {word: str(n) for n, word in enumerate(_ENGLISH_NUMBERS.split(), 1)}
+    spelled: dict[str, str] = {}
     for line in _TABLE.strip().splitlines():
         english, forms = line.split(" = ")
         target = stem(english)
+        spelled.setdefault(target, english)
         # Either stemmer may see a form: a Ukrainian word without і/ї/є looks Russian.
         for word in words(clean(forms.replace("|", " "))):
             for lang in ("ru", "uk"):
-                table.setdefault(stem(word, lang), target)
-    return table
+                terms.setdefault(stem(word, lang), target)
+    return terms, spelled
 
 
 def english_term(term: str) -> str | None:
     """The English index term a Russian/Ukrainian term stands for, if known."""
-    return _table().get(term)
+    return _tables()[0].get(term)
 
 
-@cache
-def _english_words() -> dict[str, str]:
-    """English index term -> the table's English word for it."""
-    from monitors.matching.text import stem  # text imports this module
-
-    words: dict[str, str] = {}
-    for line in _TABLE.strip().splitlines():
-        english = line.split(" = ")[0]
-        words.setdefault(stem(english), english)
-    return words
-
-
-_LETTERS = re.compile(r"[^\W\d_]+(?:['’ʼ][^\W\d_]+)*")
-
-
-def gloss(text: str, lang: str) -> str:
-    """`text` with each word the table knows written as its English word ("russian
-    volunteer entered на Брянщину, report про 6 hostage у village Любечане").
-
-    For the sentence encoder, which was not trained on Ukrainian: on the cross-lingual
-    check set, glossed Ukrainian posts were closest to their own claim for 86% of posts,
-    against 62% as written (Russian posts: 80% either way)."""
-    from monitors.matching.text import stem  # text imports this module
-
-    hint, table, words = ("uk" if lang in ("uk", "be") else "ru"), _table(), _english_words()
-
-    def english(found: re.Match[str]) -> str:
-        word = found.group().lower().replace("ё", "е").replace("ʼ", "'").replace("’", "'")
-        term = table.get(stem(word, hint))
-        return found.group() if term is None else words.get(term, term)
-
-    return _LETTERS.sub(english, text)
+def english_word(term: str) -> str:
+    """The English word the table writes for an English index term ("hostag" -> hostage)."""
+    return _tables()[1].get(term, term)

@@ -14,7 +14,7 @@ from functools import lru_cache, partial
 
 import Stemmer
 
-from monitors.matching.glossary import english_term, gloss
+from monitors.matching.glossary import english_term, english_word
 from monitors.matching.stopwords import STOP_WORDS
 
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/|t\.me/)\S+", re.IGNORECASE)
@@ -51,7 +51,10 @@ _SLAVIC_ENDINGS = tuple(
 def clean(text: str) -> str:
     """Drop links, unpack @handles/#tags into words, fold case and ё."""
     text = _URL.sub(" ", text)
-    text = _HANDLE.sub(lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text)
+    return _fold(_HANDLE.sub(lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text))
+
+
+def _fold(text: str) -> str:
     return text.lower().replace("ё", "е").replace("ʼ", "'").replace("’", "'")
 
 
@@ -68,9 +71,25 @@ GLOSSED = frozenset({"uk", "be"})  # languages the sentence encoder was never tr
 
 def for_encoder(text: str, lang: str) -> str:
     """What the sentence encoder reads of a post in `lang`, for dedup and matching alike:
-    `embed_text`, Ukrainian and Belarusian glossed (see glossary.gloss)."""
+    `embed_text`, Ukrainian and Belarusian glossed."""
     body = embed_text(text)
     return gloss(body, lang) if lang in GLOSSED else body
+
+
+def gloss(text: str, lang: str) -> str:
+    """`text` with each word the glossary knows written as its English word ("russian
+    volunteer entered на Брянщину, report про 6 hostage у village Любечане").
+
+    For the sentence encoder, which was not trained on Ukrainian: on the cross-lingual
+    check set, glossed Ukrainian posts were closest to their own claim for 86% of posts,
+    against 62% as written (Russian posts: 80% either way)."""
+    hint = _stem_side(lang)
+
+    def english(found: re.Match[str]) -> str:
+        term = english_term(stem(_fold(found.group()), hint))
+        return found.group() if term is None else english_word(term)
+
+    return _WORD.sub(english, text)
 
 
 def words(text: str) -> Iterator[str]:
@@ -154,7 +173,12 @@ _TOKEN_TERMS = {
 
 
 def _token_cache(lang: str) -> Callable[[str], tuple[str, ...]]:
-    return _TOKEN_TERMS["uk" if lang in ("uk", "be") else "ru"]
+    return _TOKEN_TERMS[_stem_side(lang)]
+
+
+def _stem_side(lang: str) -> str:
+    """The stemmer for a post in `lang`: Ukrainian's for uk and be, else Russian's."""
+    return "uk" if lang in ("uk", "be") else "ru"
 
 
 def _keep(word: str) -> bool:
