@@ -37,13 +37,13 @@ async def alerting(db) -> dict[tuple[int, int, str], str]:
     return {(c, m, claim): stance for c, m, claim, stance in rows}
 
 
-# Posts of the README table marked "alert" that do alert today: 21 of 27. Most misses are
+# Posts of the README table marked "alert" that do alert today: 23 of 27. Most misses are
 # Russian and Ukrainian posts with no translation (the demo is offline) whose
 # cross-lingual score sits just under the threshold; see the matching issue. One is the
 # digest post 9906, which carries two claims: only a post's best claim alerts, because
 # on the labelled sets the runner-ups that reached the threshold were mostly wrong. The
 # floor guards against regressions; raise it as matching improves.
-RECALL_FLOOR = 21
+RECALL_FLOOR = 23
 
 # Known false alerts, kept visible rather than hidden; none today.
 KNOWN_FALSE_ALERTS: list[tuple[int, int, str]] = []

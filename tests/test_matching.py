@@ -5,6 +5,7 @@ import pytest
 
 from monitors.embedding import load_embedder
 from monitors.matching import Matcher, Query
+from monitors.matching.features import FEATURES
 from monitors.matching.text import gloss
 from monitors.models import Claim
 
@@ -186,3 +187,24 @@ def test_cross_lingual_reasons_use_the_claims_words(matcher):
     assert "names: Bryansk" in best.reasons
     assert "numbers: six" in best.reasons
     assert any(r.startswith("terms:") and "hostage" in r for r in best.reasons)
+
+
+def cover_claim(m: Matcher, post: str, lang: str) -> dict[str, float]:
+    """Each candidate claim's share of its idf mass found in the post."""
+    found, rows = m.pair_features(Query(post, lang=lang))
+    return dict(zip(found, rows[:, FEATURES.index("cover_claim")].tolist(), strict=True))
+
+
+def test_an_untranslated_posts_names_count_as_the_claims_words():
+    m = Matcher(None)
+    m.add_claims(
+        [
+            Claim("sobyanin", "Mayor Sergei Sobyanin said the towers were hit by drones."),
+            Claim("metro", "The Kharkiv metro stopped running."),
+        ]
+    )
+    post = "Собянин: в башнях выбиты стёкла"
+    assert cover_claim(m, post, "ru")["sobyanin"] > 0.1
+    m.remove_claim("sobyanin")
+    m.add_claims([Claim("sobyanin", "The towers were hit by drones.")])
+    assert cover_claim(m, post, "ru").get("sobyanin", 0.0) == 0.0

@@ -9,7 +9,8 @@ which keeps a post against 10,000 claims at a few milliseconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
@@ -89,6 +90,7 @@ class Matcher:
         self._terms = Bm25Index()
         self._names = Bm25Index()
         self._phrases = Bm25Index()
+        self._bridge = _NameBridge()
         dim = embedder.dim if embedder is not None else 0
         self._vectors = GrowableArray(np.float32, dim)
         self._mapped = GrowableArray(np.float32, dim if vector_map is not None else 0)
@@ -118,6 +120,7 @@ class Matcher:
             row = self._terms.add(claim_terms)
             self._names.add(list(entry.names))
             self._phrases.add(_bigrams(claim_terms))
+            self._bridge.add(entry)
             self._claims.append(entry)
             self._rows[claim.id] = row
 
@@ -125,6 +128,7 @@ class Matcher:
         """Stop matching a claim; unknown ids are ignored."""
         row = self._rows.pop(claim_id, None)
         if row is not None:
+            self._bridge.remove(self._claims[row])
             self._terms.remove(row)
             self._names.remove(row)
             self._phrases.remove(row)
@@ -170,6 +174,8 @@ class Matcher:
         post_terms = terms(item.text, item.lang)
         phrases = set(_bigrams(post_terms))
         names = name_keys(item.text, item.lang)
+        if not english_text:
+            post_terms += self._bridge.terms_for(names)
         if item.translation:
             translated = terms(item.translation, "en")
             post_terms += translated
@@ -307,3 +313,43 @@ def claim_text(claim: Claim) -> str:
 def _bigrams(words: list[str]) -> list[str]:
     """Adjacent term pairs: a shared phrase ("presidential seal") beats two shared words."""
     return [f"{a} {b}" for a, b in pairwise(words)]
+
+
+class _NameBridge:
+    """The claims' terms for their names, by name key (translit.py).
+
+    Within one language a shared name counts in the lexical features (BM25, coverage) as a
+    shared word, but a Russian post's Собянин shares no word with a claim's Sobyanin. Given
+    the claim's term for each name it spells, an untranslated post's names count there as
+    they would in English. On the cross-lingual check set's dev half, with the "crossling"
+    model refitted: alert precision 0.824 -> 0.914 at recall 0.709 -> 0.671; held-out set
+    0.929 -> 1.000 at 0.650 -> 0.617.
+    """
+
+    def __init__(self) -> None:
+        self._terms: dict[str, Counter[str]] = {}
+
+    def add(self, claim: _Indexed) -> None:
+        for key, term in self._pairs(claim):
+            self._terms.setdefault(key, Counter())[term] += 1
+
+    def remove(self, claim: _Indexed) -> None:
+        for key, term in self._pairs(claim):
+            held = self._terms[key]
+            held[term] -= 1
+            if not held[term]:
+                del held[term]
+                if not held:
+                    del self._terms[key]
+
+    def terms_for(self, names: Iterable[str]) -> list[str]:
+        """The claims' terms for these name keys."""
+        return [term for key in names for term in self._terms.get(key, ())]
+
+    @staticmethod
+    def _pairs(claim: _Indexed) -> list[tuple[str, str]]:
+        return [
+            (key, term)
+            for key, surface in claim.names.items()
+            for term in terms(surface, claim.claim.lang)
+        ]
