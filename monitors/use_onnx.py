@@ -8,10 +8,16 @@ weights.npz at load time; the small sentence-level DNN runs in numpy over all te
   (`PieceProjections`). In the per-text graph they took a third of the time.
 - Per text: embedding gather and dequantisation, the three CNN n-gram branches, the second
   layernorm and the sum over tokens. The six CNN GEMMs are fp32 by default. With `int8_cnn`
-  they take int8 weights and quantise their activations on the fly
-  (`com.microsoft.DynamicQuantizeMatMul`): ~2x faster overall, but claim/post cosines move
-  by up to ~0.007 (mean 0.0013), enough to move a cross-lingual pair sitting within 0.005
-  of the alert threshold across it.
+  they take int8 weights and quantise their activations on the fly (DynamicQuantizeLinear
+  once per layer input, then `com.microsoft.MatMulIntegerToFloat`): ~2x faster overall,
+  but claim/post cosines move by up to ~0.007 (mean 0.0013; ru-news post pairs: 0.012,
+  mean 0.0011), enough to move a cross-lingual pair sitting within 0.005 of the alert
+  threshold across it.
+- Kept per piece as well, the first conv layer's products (one 256-wide block per window
+  offset, int8) would halve the CNN's multiply-adds, but they take 4 KB a piece: capped at
+  14,336 pieces (59 MB) the per-text misses made the full ru-news pass 18% slower, and
+  uncapped it was 16% faster but took 71 MB more (364 -> 435 MB peak over the corpus),
+  which the replay's 400 MB budget does not have.
 The 65 MB uint8 embedding table is a graph input fed to every run without a copy, because
 onnxruntime copies initializers.
 
