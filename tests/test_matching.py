@@ -208,3 +208,17 @@ def test_an_untranslated_posts_names_count_as_the_claims_words():
     m.remove_claim("sobyanin")
     m.add_claims([Claim("sobyanin", "The towers were hit by drones.")])
     assert cover_claim(m, post, "ru").get("sobyanin", 0.0) == 0.0
+
+
+def test_a_name_is_bridged_on_its_skeleton_not_on_a_shared_prefix_alone():
+    m = Matcher(None)
+    m.add_claims(
+        [
+            Claim("kharkiv", "Strikes hit the Kharkiv metro."),
+            Claim("krynky", "Residents of Krynky were evacuated."),
+        ]
+    )
+    # Харкові stems to харк, whose skeleton is Kharkiv's three-letter prefix
+    assert cover_claim(m, "Харкові знову тривога", "uk").get("kharkiv", 0.0) > 0.1
+    # Коренево and Krynky share only that prefix (k-r-n)
+    assert cover_claim(m, "Бои у Коренево", "ru").get("krynky", 0.0) == 0.0

@@ -32,6 +32,7 @@ _DIGRAPHS = (
 _FOLD = str.maketrans({"h": "G", "g": "G", "c": "k", "q": "k", "w": "v", "j": "y", "_": ""})
 _VOWELS = re.compile(r"[aeiouy]+")
 _REPEAT = re.compile(r"(.)\1+")
+SurfaceKeys = tuple[tuple[str, ...], ...]  # `name_key` of each word of a capitalised word
 _CAPITALISED = re.compile(r"(?<![\w@#])[A-ZА-ЯЁІЇЄҐЎ][^\W\d_]{2,}")
 
 
@@ -55,18 +56,23 @@ def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
 def name_keys(text: str, lang: str = "und") -> dict[str, str]:
     """Name key -> first surface form, for the capitalised words of a text."""
     found: dict[str, str] = {}
-    for surface in _CAPITALISED.findall(text):
-        for key in _surface_keys(surface, lang):
-            found.setdefault(key, surface)
+    for surface, groups in capitalised_names(text, lang):
+        for keys in groups:
+            for key in keys:
+                found.setdefault(key, surface)
     return found
 
 
+def capitalised_names(text: str, lang: str = "und") -> list[tuple[str, SurfaceKeys]]:
+    """Each capitalised word as the text spells it, with `name_key` of each word in it."""
+    return [(surface, _surface_keys(surface, lang)) for surface in _CAPITALISED.findall(text)]
+
+
 @lru_cache(maxsize=32_768)
-def _surface_keys(surface: str, lang: str) -> tuple[str, ...]:
-    """Name keys of one capitalised word as the text spells it (names recur post after post)."""
+def _surface_keys(surface: str, lang: str) -> SurfaceKeys:
+    """`name_key` of each word of one capitalised surface (names recur post after post)."""
     return tuple(
-        key
+        keys
         for word in words(clean(surface))
-        if word not in STOP_WORDS
-        for key in name_key(word, lang)
+        if word not in STOP_WORDS and (keys := name_key(word, lang))
     )
