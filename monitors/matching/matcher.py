@@ -25,7 +25,7 @@ from monitors.matching.calibration import MODELS, Model
 from monitors.matching.explain import reasons
 from monitors.matching.stance import refutation_cue, stance
 from monitors.matching.text import embed_text, for_encoder, surface_forms, terms
-from monitors.matching.translit import capitalised_names, name_keys
+from monitors.matching.translit import SurfaceKeys, capitalised_names, name_keys, surfaces_by_key
 from monitors.models import UNDETERMINED, Claim, Match, Post
 
 CANDIDATES_PER_SIGNAL = 30
@@ -173,9 +173,10 @@ class Matcher:
         english_vector = english_text or (bool(item.translation) and item.vector is None)
         post_terms = terms(item.text, item.lang)
         phrases = set(_bigrams(post_terms))
-        names = name_keys(item.text, item.lang)
+        capitalised = capitalised_names(item.text, item.lang)
+        names = surfaces_by_key(capitalised)
         if not english_text:
-            post_terms += self._bridge.terms_for(item.text, item.lang)
+            post_terms += self._bridge.terms_for(capitalised)
         if item.translation:
             translated = terms(item.translation, "en")
             post_terms += translated
@@ -349,11 +350,11 @@ class _NameBridge:
                 if not held:
                     del table[key]
 
-    def terms_for(self, text: str, lang: str) -> list[str]:
-        """The claims' terms for the names in a post's text."""
+    def terms_for(self, names: list[tuple[str, SurfaceKeys]]) -> list[str]:
+        """The claims' terms for a post's `capitalised_names`."""
         skeletons, prefixes = self._tables
         found: list[str] = []
-        for _, groups in capitalised_names(text, lang):
+        for _, groups in names:
             for skeleton, *prefix in groups:
                 found += skeletons.get(skeleton, ())
                 found += prefixes.get(skeleton, ())

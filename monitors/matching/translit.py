@@ -55,8 +55,13 @@ def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
 
 def name_keys(text: str, lang: str = "und") -> dict[str, str]:
     """Name key -> first surface form, for the capitalised words of a text."""
+    return surfaces_by_key(capitalised_names(text, lang))
+
+
+def surfaces_by_key(names: list[tuple[str, SurfaceKeys]]) -> dict[str, str]:
+    """Name key -> first surface form, from `capitalised_names`."""
     found: dict[str, str] = {}
-    for surface, groups in capitalised_names(text, lang):
+    for surface, groups in names:
         for keys in groups:
             for key in keys:
                 found.setdefault(key, surface)
