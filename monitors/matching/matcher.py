@@ -113,14 +113,15 @@ class Matcher:
                 self._mapped.extend(adapter.adapt(vectors, self.vector_map))
         for claim in claims:
             text = claim_text(claim)
+            capitalised = capitalised_names(text, claim.lang)
             entry = _Indexed(
-                claim, text, surface_forms(text, claim.lang), name_keys(text, claim.lang)
+                claim, text, surface_forms(text, claim.lang), surfaces_by_key(capitalised)
             )
             claim_terms = terms(text, claim.lang)
             row = self._terms.add(claim_terms)
             self._names.add(list(entry.names))
             self._phrases.add(_bigrams(claim_terms))
-            self._bridge.add(claim)
+            self._bridge.add(capitalised, claim.lang)
             self._claims.append(entry)
             self._rows[claim.id] = row
 
@@ -128,7 +129,8 @@ class Matcher:
         """Stop matching a claim; unknown ids are ignored."""
         row = self._rows.pop(claim_id, None)
         if row is not None:
-            self._bridge.remove(self._claims[row].claim)
+            entry = self._claims[row]
+            self._bridge.remove(capitalised_names(entry.text, entry.claim.lang), entry.claim.lang)
             self._terms.remove(row)
             self._names.remove(row)
             self._phrases.remove(row)
@@ -337,12 +339,13 @@ class _NameBridge:
         # skeleton key -> terms, and three-letter prefix key -> terms
         self._tables: tuple[dict[str, Counter[str]], dict[str, Counter[str]]] = ({}, {})
 
-    def add(self, claim: Claim) -> None:
-        for table, key, term in self._entries(claim):
+    def add(self, names: list[tuple[str, SurfaceKeys]], lang: str) -> None:
+        """Index a claim's `capitalised_names` (its text in `lang`)."""
+        for table, key, term in self._entries(names, lang):
             table.setdefault(key, Counter())[term] += 1
 
-    def remove(self, claim: Claim) -> None:
-        for table, key, term in self._entries(claim):
+    def remove(self, names: list[tuple[str, SurfaceKeys]], lang: str) -> None:
+        for table, key, term in self._entries(names, lang):
             held = table[key]
             held[term] -= 1
             if not held[term]:
@@ -362,12 +365,14 @@ class _NameBridge:
                     found += skeletons.get(key, ())
         return found
 
-    def _entries(self, claim: Claim) -> list[tuple[dict[str, Counter[str]], str, str]]:
+    def _entries(
+        self, names: list[tuple[str, SurfaceKeys]], lang: str
+    ) -> list[tuple[dict[str, Counter[str]], str, str]]:
         skeletons, prefixes = self._tables
         return [
             (skeletons if i == 0 else prefixes, key, term)
-            for surface, groups in capitalised_names(claim_text(claim), claim.lang)
-            for term in terms(surface, claim.lang)
+            for surface, groups in names
+            for term in terms(surface, lang)
             for keys in groups
             for i, key in enumerate(keys)
         ]
