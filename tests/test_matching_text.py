@@ -49,6 +49,14 @@ def test_names_ignore_lowercase_words_and_unrelated_names():
     assert not name_keys("Bryansk").keys() & name_keys("Belgorod").keys()
 
 
+def test_a_leading_vowel_keeps_names_apart():
+    # Without its vowels Украины is k-r-n, the first three consonants of Krynky.
+    ukraine = name_keys("Украины", "ru")
+    assert ukraine.keys() & name_keys("Ukraine").keys()
+    assert not ukraine.keys() & name_keys("Krynky").keys()
+    assert name_keys("Енакиево", "ru").keys() & name_keys("Yenakiieve").keys()
+
+
 def test_embed_text_drops_links_and_tweet_footer():
     text = "Drone hits depot https://t.co/abc — Some Reporter (@someone) March 2, 2023"
     assert embed_text(text) == "Drone hits depot"

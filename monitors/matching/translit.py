@@ -31,6 +31,8 @@ _DIGRAPHS = (
 )
 _FOLD = str.maketrans({"h": "G", "g": "G", "c": "k", "q": "k", "w": "v", "j": "y", "_": ""})
 _VOWELS = re.compile(r"[aeiouy]+")
+# A leading vowel stays as one mark: without it Украины (krn) would be Krynky's prefix.
+_LEADING_VOWELS = re.compile(r"^[aeiouy]+")
 _REPEAT = re.compile(r"(.)\1+")
 SurfaceKeys = tuple[tuple[str, ...], ...]  # `name_key` of each word of a capitalised word
 _CAPITALISED = re.compile(r"(?<![\w@#])[A-ZА-ЯЁІЇЄҐЎ][^\W\d_]{2,}")
@@ -47,7 +49,7 @@ def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
     latin = transliterate(stem(word, lang))
     for digraph, symbol in _DIGRAPHS:
         latin = latin.replace(digraph, symbol)
-    skeleton = _REPEAT.sub(r"\1", _VOWELS.sub("", latin.translate(_FOLD)))
+    skeleton = _REPEAT.sub(r"\1", _VOWELS.sub("", _LEADING_VOWELS.sub("V", latin.translate(_FOLD))))
     if len(skeleton) < 2 or not skeleton.isalpha():
         return ()
     return ("~" + skeleton,) if len(skeleton) <= 3 else ("~" + skeleton, "~" + skeleton[:3])
