@@ -189,10 +189,11 @@ def test_cross_lingual_reasons_use_the_claims_words(matcher):
     assert any(r.startswith("terms:") and "hostage" in r for r in best.reasons)
 
 
-def cover_claim(m: Matcher, post: str, lang: str) -> dict[str, float]:
-    """Each candidate claim's share of its idf mass found in the post."""
+def feature(m: Matcher, post: str, lang: str, name: str = "cover_claim") -> dict[str, float]:
+    """Each candidate claim's value of one feature (by default its share of the claim's
+    idf mass found in the post)."""
     found, rows = m.pair_features(Query(post, lang=lang))
-    return dict(zip(found, rows[:, FEATURES.index("cover_claim")].tolist(), strict=True))
+    return dict(zip(found, rows[:, FEATURES.index(name)].tolist(), strict=True))
 
 
 def test_an_untranslated_posts_names_count_as_the_claims_words():
@@ -204,10 +205,10 @@ def test_an_untranslated_posts_names_count_as_the_claims_words():
         ]
     )
     post = "Собянин: в башнях выбиты стёкла"
-    assert cover_claim(m, post, "ru")["sobyanin"] > 0.1
+    assert feature(m, post, "ru")["sobyanin"] > 0.1
     m.remove_claim("sobyanin")
     m.add_claims([Claim("sobyanin", "The towers were hit by drones.")])
-    assert cover_claim(m, post, "ru").get("sobyanin", 0.0) == 0.0
+    assert feature(m, post, "ru").get("sobyanin", 0.0) == 0.0
 
 
 def test_a_name_is_bridged_on_its_skeleton_not_on_a_shared_prefix_alone():
@@ -219,6 +220,23 @@ def test_a_name_is_bridged_on_its_skeleton_not_on_a_shared_prefix_alone():
         ]
     )
     # Харкові stems to харк, whose skeleton is Kharkiv's three-letter prefix
-    assert cover_claim(m, "Харкові знову тривога", "uk").get("kharkiv", 0.0) > 0.1
+    assert feature(m, "Харкові знову тривога", "uk").get("kharkiv", 0.0) > 0.1
     # Коренево and Krynky share only that prefix (k-r-n)
-    assert cover_claim(m, "Бои у Коренево", "ru").get("krynky", 0.0) == 0.0
+    assert feature(m, "Бои у Коренево", "ru").get("krynky", 0.0) == 0.0
+
+
+def test_names_meet_on_a_skeleton_and_explain_no_shared_prefix_alone():
+    m = Matcher(None)
+    m.add_claims(
+        [
+            Claim("kharkiv", "Strikes hit the Kharkiv metro."),
+            Claim("krynky", "Residents of Krynky were evacuated."),
+        ]
+    )
+    # a claim's names weigh their skeletons: all of them found is all of the claim's names
+    names = feature(m, "Strikes on the Kharkiv metro", "en", "names")
+    assert names["kharkiv"] == pytest.approx(1.0)
+    assert feature(m, "Харкові знову тривога", "uk", "names")["kharkiv"] > 0.1
+    assert feature(m, "Бои у Коренево, жители эвакуированы", "ru", "names")["krynky"] == 0.0
+    [match] = m.rank("Бои у Коренево, жители эвакуированы", lang="ru", k=1)
+    assert not any(line.startswith("names") for line in match.reasons)

@@ -9,7 +9,7 @@ time, so adding or removing a document never rewrites other documents' weights.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,9 +38,14 @@ class _Postings:
 class Bm25Index:
     """Rows are dense ints handed out by `add`; removed rows score zero forever."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(
+        self, k1: float = 1.2, b: float = 0.75, in_mass: Callable[[str], bool] | None = None
+    ) -> None:
+        """`in_mass` says which terms count in `doc_idf_mass` (default: all)."""
         self.k1 = k1
         self.b = b
+        self._in_mass = in_mass
+        self._mass_weight = GrowableArray(np.float64)  # 1 for terms counted in doc_idf_mass
         self._ids: dict[str, int] = {}
         self._postings: list[_Postings] = []
         self._df = GrowableArray(np.float64)  # live document frequency per term id
@@ -115,7 +120,9 @@ class Bm25Index:
         """Sum of idf over each row's distinct terms (for coverage features)."""
         if self._mass_cache is None:
             ends = np.append(self._doc_starts.view()[1:], self._doc_terms.size)
-            weights = np.concatenate([[0.0], self._idf()[self._doc_terms.view()]])
+            doc_terms = self._doc_terms.view()
+            weights = self._idf()[doc_terms] * self._mass_weight.view()[doc_terms]
+            weights = np.concatenate([[0.0], weights])
             cumulative = np.cumsum(weights)
             self._mass_cache = cumulative[ends] - cumulative[self._doc_starts.view()]
         return self._mass_cache[rows].astype(np.float32)
@@ -164,6 +171,7 @@ class Bm25Index:
             term_id = self._ids[term] = len(self._postings)
             self._postings.append(_Postings())
             self._df.extend([0.0])
+            self._mass_weight.extend([1.0 if self._in_mass is None or self._in_mass(term) else 0.0])
         return term_id
 
     def _row_terms(self, row: int) -> np.ndarray:

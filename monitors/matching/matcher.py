@@ -25,7 +25,13 @@ from monitors.matching.calibration import MODELS, Model
 from monitors.matching.explain import reasons
 from monitors.matching.stance import refutation_cue, stance
 from monitors.matching.text import embed_text, for_encoder, surface_forms, terms
-from monitors.matching.translit import SurfaceKeys, capitalised_names, name_keys, surfaces_by_key
+from monitors.matching.translit import (
+    SurfaceKeys,
+    capitalised_names,
+    name_keys,
+    probes,
+    surfaces_by_key,
+)
 from monitors.models import UNDETERMINED, Claim, Match, Post
 
 CANDIDATES_PER_SIGNAL = 30
@@ -88,7 +94,8 @@ class Matcher:
         self._claims: list[_Indexed] = []  # by row
         self._rows: dict[str, int] = {}
         self._terms = Bm25Index()
-        self._names = Bm25Index()
+        # A claim's name is all there in a post that spells its skeleton (translit.probes).
+        self._names = Bm25Index(in_mass=lambda key: key.startswith("~"))
         self._phrases = Bm25Index()
         self._bridge = _NameBridge()
         dim = embedder.dim if embedder is not None else 0
@@ -176,14 +183,14 @@ class Matcher:
         post_terms = terms(item.text, item.lang)
         phrases = set(_bigrams(post_terms))
         capitalised = capitalised_names(item.text, item.lang)
-        names = surfaces_by_key(capitalised)
+        names = surfaces_by_key(capitalised, probing=True)
         if not english_text:
             post_terms += self._bridge.terms_for(capitalised)
         if item.translation:
             translated = terms(item.translation, "en")
             post_terms += translated
             phrases.update(_bigrams(translated))
-            names.update(name_keys(item.translation, "en"))
+            names.update(name_keys(item.translation, "en", probing=True))
         english = english_text or bool(item.translation)
         return _Parsed(item, set(post_terms), names, english, english_vector, phrases)
 
@@ -328,51 +335,43 @@ class _NameBridge:
     0.43 to 0.58): alert precision 0.824 -> 0.891 and recall 0.700 -> 0.613 on the
     cross-lingual check set's dev half, 0.929 -> 1.000 and 0.650 -> 0.583 on the held-out
     set; alerts of ru-news posts against 200 synthetic claims (wrong in all 20 read) 987 -> 692.
-
-    A key is a word's consonant skeleton or that skeleton's first three letters, which
-    lets a stem cut short (Харків -> харк) meet its full name (Kharkiv). Two such prefixes
-    alone prove little (Коренево, Krynky), so a post's word takes a claim's term only when
-    the skeleton of one of them is among the other's keys.
+    A post's name takes a claim's term when it meets one of the claim name's keys
+    (`translit.probes`).
     """
 
     def __init__(self) -> None:
-        # skeleton key -> terms, and three-letter prefix key -> terms
-        self._tables: tuple[dict[str, Counter[str]], dict[str, Counter[str]]] = ({}, {})
+        self._terms: dict[str, Counter[str]] = {}  # name key -> terms of the names under it
 
     def add(self, names: list[tuple[str, SurfaceKeys]], lang: str) -> None:
         """Index a claim's `capitalised_names` (its text in `lang`)."""
-        for table, key, term in self._entries(names, lang):
-            table.setdefault(key, Counter())[term] += 1
+        for key, term in self._entries(names, lang):
+            self._terms.setdefault(key, Counter())[term] += 1
 
     def remove(self, names: list[tuple[str, SurfaceKeys]], lang: str) -> None:
-        for table, key, term in self._entries(names, lang):
-            held = table[key]
+        for key, term in self._entries(names, lang):
+            held = self._terms[key]
             held[term] -= 1
             if not held[term]:
                 del held[term]
                 if not held:
-                    del table[key]
+                    del self._terms[key]
 
     def terms_for(self, names: list[tuple[str, SurfaceKeys]]) -> list[str]:
         """The claims' terms for a post's `capitalised_names`."""
-        skeletons, prefixes = self._tables
-        found: list[str] = []
-        for _, groups in names:
-            for skeleton, *prefix in groups:
-                found += skeletons.get(skeleton, ())
-                found += prefixes.get(skeleton, ())
-                for key in prefix:
-                    found += skeletons.get(key, ())
-        return found
-
-    def _entries(
-        self, names: list[tuple[str, SurfaceKeys]], lang: str
-    ) -> list[tuple[dict[str, Counter[str]], str, str]]:
-        skeletons, prefixes = self._tables
         return [
-            (skeletons if i == 0 else prefixes, key, term)
+            term
+            for _, groups in names
+            for keys in groups
+            for key in probes(keys)
+            for term in self._terms.get(key, ())
+        ]
+
+    @staticmethod
+    def _entries(names: list[tuple[str, SurfaceKeys]], lang: str) -> list[tuple[str, str]]:
+        return [
+            (key, term)
             for surface, groups in names
             for term in terms(surface, lang)
             for keys in groups
-            for i, key in enumerate(keys)
+            for key in keys
         ]

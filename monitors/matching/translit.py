@@ -44,28 +44,39 @@ def transliterate(word: str) -> str:
 
 
 def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
-    """Keys of one name: its consonant skeleton and, when longer, the skeleton's first
-    three letters (Харків stems to харк, Kharkiv keeps its v). Empty when too short."""
+    """Keys a name is indexed under: "~" and its consonant skeleton and, when longer,
+    "^" and the skeleton's first three letters (Харків stems to харк, Kharkiv keeps its
+    v). Empty when too short."""
     latin = transliterate(stem(word, lang))
     for digraph, symbol in _DIGRAPHS:
         latin = latin.replace(digraph, symbol)
     skeleton = _REPEAT.sub(r"\1", _VOWELS.sub("", _LEADING_VOWELS.sub("V", latin.translate(_FOLD))))
     if len(skeleton) < 2 or not skeleton.isalpha():
         return ()
-    return ("~" + skeleton,) if len(skeleton) <= 3 else ("~" + skeleton, "~" + skeleton[:3])
+    return ("~" + skeleton,) if len(skeleton) <= 3 else ("~" + skeleton, "^" + skeleton[:3])
 
 
-def name_keys(text: str, lang: str = "und") -> dict[str, str]:
+def probes(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The index keys (`name_key`) that a name with `keys` meets: its skeleton meets the
+    same skeleton or a prefix equal to it (Харк meets Kharkiv), its prefix only a skeleton
+    equal to it. Two prefixes alone prove little: Коренево and Krynky share k-r-n."""
+    skeleton = keys[0][1:]
+    found = ("~" + skeleton, "^" + skeleton)
+    return (*found, "~" + keys[1][1:]) if len(keys) > 1 else found
+
+
+def name_keys(text: str, lang: str = "und", probing: bool = False) -> dict[str, str]:
     """Name key -> first surface form, for the capitalised words of a text."""
-    return surfaces_by_key(capitalised_names(text, lang))
+    return surfaces_by_key(capitalised_names(text, lang), probing)
 
 
-def surfaces_by_key(names: list[tuple[str, SurfaceKeys]]) -> dict[str, str]:
-    """Name key -> first surface form, from `capitalised_names`."""
+def surfaces_by_key(names: list[tuple[str, SurfaceKeys]], probing: bool = False) -> dict[str, str]:
+    """Name key -> first surface form, from `capitalised_names`: the keys the names are
+    indexed under, or with `probing` the keys they meet (`probes`)."""
     found: dict[str, str] = {}
     for surface, groups in names:
         for keys in groups:
-            for key in keys:
+            for key in probes(keys) if probing else keys:
                 found.setdefault(key, surface)
     return found
 
