@@ -71,8 +71,9 @@ class _Parsed:
     terms: set[str]
     names: dict[str, str]
     english: bool  # English text to match: the post's own or a translation
-    english_vector: bool  # the vector (given or made here) is of English text
     phrases: set[str]
+    to_embed: str | None  # what to embed; None: the query's vector, or no embedder
+    english_vector: bool  # the vector (given or made here) is of English text
 
 
 class Matcher:
@@ -158,7 +159,7 @@ class Matcher:
         self, items: Sequence[Query], k: int = 5, floor: float = 0.0
     ) -> list[list[Match]]:
         """Rank a batch, one list per item: its k best claims that score at least `floor`.
-        What needs embedding (see `_text_to_embed`) is embedded together in one call."""
+        What needs embedding (see `_vector_source`) is embedded together in one call."""
         if not items:
             return []
         parsed = [self._parse(item) for item in items]
@@ -177,9 +178,6 @@ class Matcher:
 
     def _parse(self, item: Query) -> _Parsed:
         english_text = item.lang == "en" or not _CYRILLIC.search(item.text)
-        # A given vector is of the post's own text (the pipeline embeds before it
-        # translates); one made here is of the translation when there is one.
-        english_vector = english_text or (bool(item.translation) and item.vector is None)
         post_terms = terms(item.text, item.lang)
         phrases = set(_bigrams(post_terms))
         capitalised = capitalised_names(item.text, item.lang)
@@ -192,13 +190,25 @@ class Matcher:
             phrases.update(_bigrams(translated))
             names.update(name_keys(item.translation, "en", probing=True))
         english = english_text or bool(item.translation)
-        return _Parsed(item, set(post_terms), names, english, english_vector, phrases)
+        to_embed, english_vector = self._vector_source(item, english_text)
+        return _Parsed(item, set(post_terms), names, english, phrases, to_embed, english_vector)
+
+    def _vector_source(self, item: Query, english_text: bool) -> tuple[str | None, bool]:
+        """What to embed for an item (None: its given vector, or no embedder) and whether
+        its vector is of English text. A given vector is of the post's own text (the
+        pipeline embeds before it translates); one made here is of the English translation
+        when there is one, else of the text as the encoder reads it (Ukrainian glossed)."""
+        if self.embedder is None or item.vector is not None:
+            return None, english_text
+        if item.translation:
+            return embed_text(item.translation), True
+        return for_encoder(item.text, item.lang), english_text
 
     def _cosines(self, parsed: Sequence[_Parsed]) -> np.ndarray | None:
         """Cosine of every item against every claim row (items x rows)."""
         if self.embedder is None:
             return None
-        texts = [self._text_to_embed(p) for p in parsed]
+        texts = [p.to_embed for p in parsed]
         vectors = np.zeros((len(parsed), self.embedder.dim), dtype=np.float32)
         missing = [i for i, text in enumerate(texts) if text is not None]
         if missing:
@@ -215,17 +225,6 @@ class Matcher:
                 # faster this way round than items x claims for a single post.
                 cosines[chosen] = (claims.view() @ self._query_side(vectors[chosen], side).T).T
         return cosines
-
-    @staticmethod
-    def _text_to_embed(item: _Parsed) -> str | None:
-        """What to embed for an item, None to use its given vector: the English translation
-        when there is one, else the text as the encoder reads it (Ukrainian glossed)."""
-        query = item.query
-        if query.vector is not None:
-            return None
-        if query.translation:
-            return embed_text(query.translation)
-        return for_encoder(query.text, query.lang)
 
     def _maps(self, item: _Parsed) -> bool:
         """Whether the item's cosines go through the vector map: it was fitted on English
