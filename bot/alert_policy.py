@@ -2,8 +2,8 @@
 
 Held alerts are not dropped: the delivery is marked `held` with its reason and the
 digest lists them. A muted channel and quiet hours are about the analysts' time now;
-the cool-down is about the story, so it compares post dates (and replays behave the
-same as live runs).
+the cool-down and a claim's age are about the story, so they compare post dates (and
+replays behave the same as live runs).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ class AlertPolicy:
         quiet = settings.quiet_hours
         if quiet and quiet.covers(now.astimezone(ZoneInfo(self.config.digest.timezone)).time()):
             return "quiet_hours"
+        if settings.claim_days and _claim_age(alert) > timedelta(days=settings.claim_days):
+            return "claim_age"
         if settings.cooldown_minutes:
             start = alert.date - timedelta(minutes=settings.cooldown_minutes)
             if await self._store.alerts.claim_sent_between(
@@ -38,3 +40,11 @@ class AlertPolicy:
             ):
                 return "cooldown"
         return None
+
+
+def _claim_age(alert: Alert) -> timedelta:
+    """How long after the claim was published (else stored) the post came: a live-blog
+    claim reports one event, and posts days later are mostly another event of the same
+    kind (the next night's drone tally, the next strike on the city)."""
+    since = alert.claim_published or alert.claim_added
+    return alert.date - since if since is not None else timedelta(0)

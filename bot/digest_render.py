@@ -104,7 +104,12 @@ def _lines(digest: Digest, s: _Style) -> Iterator[str]:
     yield s.bold("Analyst feedback: ") + s.text(feedback)
 
 
-_HELD_REASONS = {"quiet_hours": "quiet hours", "cooldown": "cool-down", "muted": "muted channel"}
+_HELD_REASONS = {
+    "quiet_hours": "quiet hours",
+    "cooldown": "cool-down",
+    "muted": "muted channel",
+    "claim_age": "claim older than claim_days",
+}
 
 
 def _held(digest: Digest, s: _Style) -> Iterator[str]:

@@ -46,7 +46,9 @@ def _chat_lines(config: Config) -> list[str]:
     return [
         f"  chat: via the {alerts.via}"
         + (" (no buttons)" if alerts.via == "user" else "")
-        + f"; commands from {who}; cool-down {alerts.cooldown_minutes:g} min; quiet hours "
+        + f"; commands from {who}; cool-down {alerts.cooldown_minutes:g} min; claims alert "
+        + (f"for {alerts.claim_days:g} days" if alerts.claim_days else "for ever")
+        + "; quiet hours "
         + (f"{quiet.start:%H:%M}-{quiet.end:%H:%M}" if quiet else "none")
     ]
 

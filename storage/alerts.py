@@ -60,6 +60,7 @@ class Alert:
     deleted: bool = False
     also: tuple[StoryPost, ...] = ()  # other channels, oldest first, one post each
     claim_published: datetime | None = None  # when the live blog published the claim
+    claim_added: datetime | None = None  # when claimwatch first stored the claim
     feedback: str | None = None  # the analyst's verdict: relevant | not_relevant
 
     def to_json(self) -> dict:
@@ -422,6 +423,7 @@ SELECT a.id, a.cluster_id, m.score, m.stance, m.reasons, m.feedback,
        c.username, c.title, c.category,
        k.id AS claim_id, k.text AS claim_text, k.source AS claim_source,
        k.source_url AS claim_url, k.published AS claim_published,
+       k.created_at AS claim_added,
        coalesce(s.size, 1) AS cluster_posts, coalesce(s.channels, 1) AS cluster_channels
 FROM alerts a
 JOIN matches m ON m.id = a.match_id
@@ -471,5 +473,6 @@ def _alert_from_row(row, also: Sequence[tuple[int, StoryPost]]) -> Alert:
         deleted=row["deleted_at"] is not None,
         also=tuple(post for channel_id, post in also if channel_id != row["channel_id"])[:MAX_ALSO],
         claim_published=from_db(row["claim_published"]),
+        claim_added=from_db(row["claim_added"]),
         feedback=row["feedback"],
     )

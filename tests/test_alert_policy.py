@@ -1,4 +1,5 @@
-"""Alerts an analyst is spared: muted channels, quiet hours, the per-claim cool-down.
+"""Alerts an analyst is spared: muted channels, quiet hours, the per-claim cool-down,
+posts long after their claim.
 Held alerts are kept (status `held` with a reason) for the digest, never dropped."""
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ class Recorder:
 
 
 async def raise_alerts(
-    store, *minutes: int, channel_id: int = 100, destinations=("chat",)
+    store,
+    *minutes: int,
+    channel_id: int = 100,
+    destinations=("chat",),
+    published: datetime | None = None,
 ) -> list[int]:
     """One alert of claim `c` per post, posted `minutes` after T0, each its own story."""
-    await store.claims.upsert([Claim(id="c", text="a claim")])
+    await store.claims.upsert([Claim(id="c", text="a claim", published=published)])
     ids = []
     for n, minute in enumerate(minutes, 1):
         post = make_post(channel_id, n, f"post {n}", cluster_id=f"{channel_id}/{n}")
@@ -115,6 +120,38 @@ async def test_a_terminal_or_a_file_gets_every_alert(store):
     outbox = DeliveryWorker(store, [chat, terminal], policy=AlertPolicy(store, config))
     await outbox.deliver_due()
     assert (chat.sent, terminal.sent) == ([first], [first, soon])
+
+
+DAY = 24 * 60
+
+
+async def test_posts_days_after_their_claim_alert_only_in_the_digest(store):
+    first, next_day, later = await raise_alerts(store, 60, DAY + 60, 4 * DAY, published=T0)
+    outbox, sink = worker(store, {})  # claims alert for 3 days by default
+    assert await outbox.deliver_due() == 3
+    assert sink.sent == [first, next_day]
+    assert await store.alerts.held(T0, T0 + timedelta(days=5)) == [(later, "claim_age")]
+    digest = await build_digest(store, (T0 + timedelta(days=4)).date(), "UTC")
+    assert "claim older than claim_days" in render_text(digest)
+
+
+async def test_a_claim_without_a_date_ages_from_when_it_was_stored(store):
+    stored = int((datetime.now(UTC) - T0).total_seconds() // 60)  # the claim is stored now
+    # years before: retro matches, never too old; 4 days after it was stored: too old
+    old, older, late = await raise_alerts(store, 0, 10 * DAY, stored + 4 * DAY)
+    outbox, sink = worker(store, {})
+    await outbox.deliver_due()
+    assert sink.sent == [old, older]
+    assert await store.alerts.held(T0, T0 + timedelta(days=9999)) == [(late, "claim_age")]
+
+
+async def test_claims_alert_for_ever_with_claim_days_0(store):
+    await raise_alerts(store, 0, 30 * DAY, published=T0)
+    outbox, sink = worker(store, {"claim_days": 0})
+    await outbox.deliver_due()
+    assert len(sink.sent) == 2
+    with pytest.raises(ConfigError, match=r"alerts\.claim_days"):
+        parse_config({"alerts": {"claim_days": -1}})
 
 
 async def test_the_digest_lists_held_alerts_with_their_reason(store):
