@@ -57,6 +57,11 @@ def test_a_leading_vowel_keeps_names_apart():
     assert name_keys("Енакиево", "ru").keys() & name_keys("Yenakiieve").keys()
 
 
+def test_cyrillic_kh_meets_an_english_h():
+    assert name_keys("помиловал Хантера", "ru").keys() == name_keys("pardoned Hunter").keys()
+    assert name_keys("Херсон", "ru").keys() == name_keys("Kherson").keys()
+
+
 def test_embed_text_drops_links_and_tweet_footer():
     text = "Drone hits depot https://t.co/abc — Some Reporter (@someone) March 2, 2023"
     assert embed_text(text) == "Drone hits depot"

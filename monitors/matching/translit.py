@@ -20,7 +20,7 @@ _CYR = dict(zip(_CYRILLIC, _LATIN.split(), strict=True))
 _DIGRAPHS = (
     ("shch", "S"),
     ("zh", "Z"),
-    ("kh", "X"),
+    ("kh", "G"),  # х and h meet: Хантер, Hunter; Херсон, Kherson
     ("ch", "C"),
     ("sh", "S"),
     ("ts", "C"),
