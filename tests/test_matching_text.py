@@ -87,3 +87,14 @@ def test_gloss_writes_the_words_the_glossary_knows_in_english():
     post = "Російські добровольці зайшли на Брянщину, повідомляють про шістьох заручників."
     assert gloss(post, "uk") == "russian volunteer entered на Брянщину, report про 6 hostage."
     assert gloss("Ничего знакомого тут", "ru") == "Ничего знакомого тут"
+
+
+def test_names_meet_where_the_stemmers_cut_them_differently():
+    def meet(post: str, claim: str) -> bool:
+        return bool(name_keys(post, "ru", probing=True).keys() & name_keys(claim).keys())
+
+    # медвед- and гладк- are beginnings of the English skeletons
+    assert meet("Медведев", "Medvedev") and meet("Гладков", "Gladkov")
+    assert meet("Харькова", "Kharkiv")
+    # a shared beginning alone is not a name
+    assert not meet("Коренево", "Krynky")

@@ -34,6 +34,7 @@ _VOWELS = re.compile(r"[aeiouy]+")
 # A leading vowel stays as one mark: without it Украины (krn) would be Krynky's prefix.
 _LEADING_VOWELS = re.compile(r"^[aeiouy]+")
 _REPEAT = re.compile(r"(.)\1+")
+_MIN_PREFIX = 3  # shorter skeletons meet only their equals
 SurfaceKeys = tuple[tuple[str, ...], ...]  # `name_key` of each word of a capitalised word
 _CAPITALISED = re.compile(r"(?<![\w@#])[A-ZА-ЯЁІЇЄҐЎ][^\W\d_]{2,}")
 
@@ -44,25 +45,25 @@ def transliterate(word: str) -> str:
 
 
 def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
-    """Keys a name is indexed under: "~" and its consonant skeleton and, when longer,
-    "^" and the skeleton's first three letters (Харків stems to харк, Kharkiv keeps its
-    v). Empty when too short."""
+    """Keys a name is indexed under: "~" and its consonant skeleton, then "^" and each of
+    the skeleton's shorter prefixes of three letters or more. Empty when too short."""
     latin = transliterate(stem(word, lang))
     for digraph, symbol in _DIGRAPHS:
         latin = latin.replace(digraph, symbol)
     skeleton = _REPEAT.sub(r"\1", _VOWELS.sub("", _LEADING_VOWELS.sub("V", latin.translate(_FOLD))))
     if len(skeleton) < 2 or not skeleton.isalpha():
         return ()
-    return ("~" + skeleton,) if len(skeleton) <= 3 else ("~" + skeleton, "^" + skeleton[:3])
+    return ("~" + skeleton, *("^" + skeleton[:n] for n in range(_MIN_PREFIX, len(skeleton))))
 
 
 def probes(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The index keys (`name_key`) that a name with `keys` meets: its skeleton meets the
-    same skeleton or a prefix equal to it (Харк meets Kharkiv), its prefix only a skeleton
-    equal to it. Two prefixes alone prove little: Коренево and Krynky share k-r-n."""
+    """The index keys (`name_key`) that a name with `keys` meets: those of a name whose
+    skeleton equals its own, or starts with it, or begins its own, three letters at least.
+    Stemmers cut a name in different places in each language (Харків -> харк, Kharkiv;
+    Медведев -> медвед, Medvedev), but a shared beginning alone proves little: Коренево
+    and Krynky share k-r-n."""
     skeleton = keys[0][1:]
-    found = ("~" + skeleton, "^" + skeleton)
-    return (*found, "~" + keys[1][1:]) if len(keys) > 1 else found
+    return ("~" + skeleton, "^" + skeleton, *("~" + key[1:] for key in keys[1:]))
 
 
 def name_keys(text: str, lang: str = "und", probing: bool = False) -> dict[str, str]:
