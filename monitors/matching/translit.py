@@ -47,7 +47,9 @@ def transliterate(word: str) -> str:
 def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
     """Keys a name is indexed under: "~" and its consonant skeleton, then "^" and each of
     the skeleton's shorter prefixes of three letters or more. Empty when too short."""
-    latin = transliterate(stem(word, lang))
+    # A Cyrillic name loses only its case ending (the Ukrainian rules, whatever the
+    # language): Snowball's Russian stemmer cuts names like nouns (Байден -> байд).
+    latin = transliterate(stem(word, lang if word.isascii() else "uk"))
     for digraph, symbol in _DIGRAPHS:
         latin = latin.replace(digraph, symbol)
     skeleton = _REPEAT.sub(r"\1", _VOWELS.sub("", _LEADING_VOWELS.sub("V", latin.translate(_FOLD))))
