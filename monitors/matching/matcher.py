@@ -334,8 +334,9 @@ class _NameBridge:
     0.43 to 0.58): alert precision 0.824 -> 0.891 and recall 0.700 -> 0.613 on the
     cross-lingual check set's dev half, 0.929 -> 1.000 and 0.650 -> 0.583 on the held-out
     set; alerts of ru-news posts against 200 synthetic claims (wrong in all 20 read) 987 -> 692.
+
     A post's name takes a claim's term when it meets one of the claim name's keys
-    (`translit.probes`).
+    (`translit.probes`), the same rule as the names feature and the explanations.
     """
 
     def __init__(self) -> None:
