@@ -25,6 +25,11 @@ def test_glossary_bridges_war_terms_and_numerals_to_english():
     assert terms("six hostages") == ["six", "6", "hostag"]
 
 
+def test_glossary_bridges_general_news_words():
+    assert {"sentenc", "bank", "rate"} <= set(terms("Суд приговорил, ЦБ ставку", "ru"))
+    assert "lower" in terms("Рада знизила вік", "uk")
+
+
 def test_ukrainian_and_belarusian_suffix_stripping():
     assert stem("заручників", "uk") == stem("заручники", "uk") == "заручник"
     assert stem("вайскоўцаў", "be") == "вайскоўц"
