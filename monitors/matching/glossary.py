@@ -9,8 +9,8 @@ table stays in step with them.
 
 Beyond the words of particular claims it holds the general vocabulary a live blog and a
 Telegram channel share: units and ranks, weapons, strikes and their targets, politics,
-courts, the economy, accidents and disasters,
-arrests, counts and times of day, with the usual abbreviations (ВСУ/ЗСУ, ПВО/ППО, НПЗ).
+courts, the economy, accidents and disasters, arrests, counts and times of day, with the
+usual abbreviations (ВСУ/ЗСУ, ПВО/ППО, НПЗ, ЦБ/НБУ).
 A form whose stem also stands for an unrelated word is left out rather than let it glue
 two topics: міст (bridge) stems like місто (city), суда (court; ships), метро like метров,
 дорога like дорогой, світло like світ, мера (mayor) like меры, корпус stays (corps;
