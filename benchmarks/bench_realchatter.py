@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench_claimmatch import average_precision  # this folder: run as a script
+
 from bot.config import AlertsConfig
 from monitors.embedding import load_embedder
 from monitors.export import read_exports
@@ -161,17 +163,11 @@ def mean_ap(
     claim_ids: set[str],
 ) -> float:
     """MAP@K over the posts that carry at least one of the given claims."""
-    scores = []
-    for post in posts:
-        relevant = qrels.get(post.key, set()) & claim_ids
-        if not relevant:
-            continue
-        hits, total = 0, 0.0
-        for i, match in enumerate(matches[post.key][:K], 1):
-            if match.claim_id in relevant:
-                hits += 1
-                total += hits / i
-        scores.append(total / min(len(relevant), K))
+    scores = [
+        average_precision([m.claim_id for m in matches[post.key]], relevant, K)
+        for post in posts
+        if (relevant := qrels.get(post.key, set()) & claim_ids)
+    ]
     return sum(scores) / max(len(scores), 1)
 
 
