@@ -58,7 +58,7 @@ def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
     return ("~" + skeleton, *("^" + skeleton[:n] for n in range(_MIN_PREFIX, len(skeleton))))
 
 
-@lru_cache(maxsize=32_768)
+@lru_cache(maxsize=4_096)
 def probes(keys: tuple[str, ...]) -> tuple[str, ...]:
     """The index keys (`name_key`) that a name with `keys` meets: those of a name whose
     skeleton equals its own, or starts with it, or begins its own, three letters at least.
