@@ -51,7 +51,7 @@ def search_prefixes(claim: Claim) -> list[str]:
         prefix = term if word.startswith(term) else word
         if len(prefix) >= MIN_PREFIX or prefix.isdigit():
             prefixes.append(prefix)
-    for name in set(name_keys(claim.text, claim.lang).values()):
+    for name in set(name_keys(claim.text).values()):
         if name.isascii() and name.isalpha():
             # Drop the last letters: they are where Russian inflects a name.
             spelled = to_cyrillic(name)

@@ -121,7 +121,7 @@ class Matcher:
                 self._mapped.extend(adapter.adapt(vectors, self.vector_map))
         for claim in claims:
             text = claim_text(claim)
-            capitalised = capitalised_names(text, claim.lang)
+            capitalised = capitalised_names(text)
             entry = _Indexed(
                 claim, text, surface_forms(text, claim.lang), surfaces_by_key(capitalised)
             )
@@ -138,7 +138,7 @@ class Matcher:
         row = self._rows.pop(claim_id, None)
         if row is not None:
             entry = self._claims[row]
-            self._bridge.remove(capitalised_names(entry.text, entry.claim.lang), entry.claim.lang)
+            self._bridge.remove(capitalised_names(entry.text), entry.claim.lang)
             self._terms.remove(row)
             self._names.remove(row)
             self._phrases.remove(row)
@@ -180,7 +180,7 @@ class Matcher:
         english_text = item.lang == "en" or not _CYRILLIC.search(item.text)
         post_terms = terms(item.text, item.lang)
         phrases = set(_bigrams(post_terms))
-        capitalised = capitalised_names(item.text, item.lang)
+        capitalised = capitalised_names(item.text)
         names = surfaces_by_key(capitalised, probing=True)
         if not english_text:
             post_terms += self._bridge.terms_for(capitalised)
@@ -188,7 +188,7 @@ class Matcher:
             translated = terms(item.translation, "en")
             post_terms += translated
             phrases.update(_bigrams(translated))
-            names.update(name_keys(item.translation, "en", probing=True))
+            names.update(name_keys(item.translation, probing=True))
         english = english_text or bool(item.translation)
         to_embed, english_vector = self._vector_source(item, english_text)
         return _Parsed(item, set(post_terms), names, english, phrases, to_embed, english_vector)

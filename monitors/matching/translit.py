@@ -1,9 +1,10 @@
 """A cross-lingual bridge for names: Брянской / Bryansk -> the same key.
 
 Proper names are what an untranslated Russian or Ukrainian post shares with an English
-claim. Each capitalised word is stemmed in its own language, transliterated, and reduced
-to a consonant skeleton with the usual spelling variants folded (kh/х, g/h/г, Kyiv/Kiev),
-so inflection and romanisation differences disappear while unrelated names stay apart.
+claim. Each capitalised word loses its inflection (by its script, not the text's language),
+is transliterated, and is reduced to a consonant skeleton with the usual spelling variants
+folded (kh/х, g/h/г, Kyiv/Kiev), so inflection and romanisation differences disappear while
+unrelated names stay apart.
 """
 
 from __future__ import annotations
@@ -44,12 +45,13 @@ def transliterate(word: str) -> str:
     return "".join(_CYR.get(ch, ch) for ch in word)
 
 
-def name_key(word: str, lang: str = "und") -> tuple[str, ...]:
+def name_key(word: str) -> tuple[str, ...]:
     """Keys a name is indexed under: "~" and its consonant skeleton, then "^" and each of
     the skeleton's shorter prefixes of three letters or more. Empty when too short."""
-    # A Cyrillic name loses only its case ending (the Ukrainian rules, whatever the
-    # language): Snowball's Russian stemmer cuts names like nouns (Байден -> байд).
-    latin = transliterate(stem(word, lang if word.isascii() else "uk"))
+    # The same key whatever the text's language: a Latin name takes the English stemmer,
+    # a Cyrillic one loses only its case ending (the Ukrainian rules), since Snowball's
+    # Russian stemmer cuts names like nouns (Байден -> байд).
+    latin = transliterate(stem(word, "uk"))
     for digraph, symbol in _DIGRAPHS:
         latin = latin.replace(digraph, symbol)
     skeleton = _REPEAT.sub(r"\1", _VOWELS.sub("", _LEADING_VOWELS.sub("V", latin.translate(_FOLD))))
@@ -69,9 +71,9 @@ def probes(keys: tuple[str, ...]) -> tuple[str, ...]:
     return ("~" + skeleton, "^" + skeleton, *("~" + key[1:] for key in keys[1:]))
 
 
-def name_keys(text: str, lang: str = "und", probing: bool = False) -> dict[str, str]:
+def name_keys(text: str, probing: bool = False) -> dict[str, str]:
     """Name key -> first surface form, for the capitalised words of a text."""
-    return surfaces_by_key(capitalised_names(text, lang), probing)
+    return surfaces_by_key(capitalised_names(text), probing)
 
 
 def surfaces_by_key(names: list[tuple[str, SurfaceKeys]], probing: bool = False) -> dict[str, str]:
@@ -85,16 +87,16 @@ def surfaces_by_key(names: list[tuple[str, SurfaceKeys]], probing: bool = False)
     return found
 
 
-def capitalised_names(text: str, lang: str = "und") -> list[tuple[str, SurfaceKeys]]:
+def capitalised_names(text: str) -> list[tuple[str, SurfaceKeys]]:
     """Each capitalised word as the text spells it, with `name_key` of each word in it."""
-    return [(surface, _surface_keys(surface, lang)) for surface in _CAPITALISED.findall(text)]
+    return [(surface, _surface_keys(surface)) for surface in _CAPITALISED.findall(text)]
 
 
 @lru_cache(maxsize=32_768)
-def _surface_keys(surface: str, lang: str) -> SurfaceKeys:
+def _surface_keys(surface: str) -> SurfaceKeys:
     """`name_key` of each word of one capitalised surface (names recur post after post)."""
     return tuple(
         keys
         for word in words(clean(surface))
-        if word not in STOP_WORDS and (keys := name_key(word, lang))
+        if word not in STOP_WORDS and (keys := name_key(word))
     )
