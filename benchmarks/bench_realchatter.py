@@ -40,9 +40,9 @@ from pathlib import Path
 
 from bench_claimmatch import average_precision  # this folder: run as a script
 
+from bot import replay
 from bot.config import AlertsConfig
 from monitors.embedding import load_embedder
-from monitors.export import read_exports
 from monitors.language import detect
 from monitors.matching import Matcher, Query
 from monitors.models import Claim, Match, Post
@@ -103,10 +103,7 @@ def load_qrels(data: Path) -> dict[PostKey, set[str]]:
 
 def load_posts(corpus: Path) -> list[Post]:
     """Every post with text, from every channel folder of the corpus, language detected."""
-    posts = []
-    for folder in sorted(p for p in corpus.iterdir() if p.is_dir()):
-        for export in read_exports(folder):
-            posts.extend(post for post in export.posts if post.text.strip())
+    posts = [p for p in replay.load_posts(sorted(corpus.glob("*/"))) if p.text.strip()]
     for post in posts:
         post.lang = detect(post.text)
     return posts
