@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.bench import export_paths
-from bot.replay import load_posts
 from monitors.embedding import UseEmbedder, truncate
+from monitors.export import read_posts
 from monitors.use_onnx import NumpyReference
 
 BATCH = 32
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    texts = [post.text for post in load_posts(export_paths(args.corpus)) if post.text.strip()]
+    texts = [post.text for post in read_posts(export_paths(args.corpus)) if post.text.strip()]
     texts = random.Random(args.seed).sample(texts, min(args.posts, len(texts)))
     tokens = count_tokens(texts)
     print(f"{len(texts)} posts, {tokens} tokens ({tokens / len(texts):.0f} a post)")

@@ -32,8 +32,8 @@ from bot.app import App
 from bot.bench import StageTimer, export_paths
 from bot.bench_claims import synthetic_claims
 from bot.cli import read_config
-from bot.replay import load_posts
 from bot.sinks import JsonlSink
+from monitors.export import read_posts
 from monitors.language import detect
 
 _DUMPS = {
@@ -67,7 +67,7 @@ class HashedWords:
 
 
 async def run(paths: list[Path], claims: int, db: Path, profile: Path | None) -> None:
-    posts = load_posts(export_paths(paths))
+    posts = read_posts(export_paths(paths))
     detect("Прогрев детектора языка перед замером.", ())
     config = read_config(None, translation={"backend": "none"})
     app = await App.open(

@@ -42,9 +42,10 @@ import numpy as np
 from bot.app import BATCH_SIZE, App
 from bot.bench_claims import synthetic_claims
 from bot.config import Config
-from bot.replay import handed_over, load_posts
+from bot.replay import handed_over
 from bot.sinks import JsonlSink
 from monitors.embedding import Embedder, load_embedder
+from monitors.export import read_posts
 from monitors.language import detect
 from monitors.matching.text import embed_text
 from monitors.models import Post
@@ -100,7 +101,7 @@ async def run_bench(
     config: Config, paths: Sequence[Path], *, claims: int, db: Path | None, out: IO[str]
 ) -> Figures:
     """Replay `paths` through the pipeline and the floor; print a breakdown, then the line."""
-    posts = load_posts(export_paths(paths))
+    posts = read_posts(export_paths(paths))
     count = len(posts)
     embedder = load_embedder(config.matching.embedder)
     # Models load lazily on first use: load them here, outside every clock.

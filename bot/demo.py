@@ -13,8 +13,9 @@ from pathlib import Path
 from bot.app import App
 from bot.claimfile import read_claims
 from bot.config import load_config
-from bot.replay import load_posts, output_sink
+from bot.replay import output_sink
 from bot.summary import describe_replay
+from monitors.export import read_posts
 
 DEMO_DATA = Path(__file__).parent / "demo_data"
 
@@ -22,7 +23,7 @@ DEMO_DATA = Path(__file__).parent / "demo_data"
 async def run_demo(*, db: Path | None, fmt: str) -> None:
     config = load_config(DEMO_DATA / "config.toml")
     claims = read_claims(DEMO_DATA / "claims.jsonl")
-    posts = load_posts(sorted((DEMO_DATA / "exports").iterdir()))
+    posts = read_posts(sorted((DEMO_DATA / "exports").iterdir()))
     with tempfile.TemporaryDirectory(prefix="claimwatch-demo-") as scratch:
         app = await App.open(
             config, db_path=db or Path(scratch) / "demo.db", sinks=[output_sink(fmt)]

@@ -12,18 +12,9 @@ from bot.app import App
 from bot.config import Config
 from bot.sinks import ConsoleSink, JsonlSink, Sink
 from bot.summary import describe_replay
-from monitors.export import read_exports
+from monitors.export import read_posts
 from monitors.memory import release_free_memory
 from monitors.models import Post
-
-
-def load_posts(paths: Sequence[Path]) -> list[Post]:
-    """Every post of every export, in time order across channels (so the first carrier
-    of a story is its first post). Parsed in full first: a broken file stores nothing."""
-    posts = [post for path in paths for export in read_exports(path) for post in export.posts]
-    posts.sort(key=lambda post: (post.date, post.channel_id, post.message_id))
-    return posts
-
 
 # Posts handed over between two returns of freed memory to the system (~1 s of replay; a
 # return costs ~1.5 ms).
@@ -56,7 +47,7 @@ async def replay_exports(
     fmt: str,
     progress: bool | None,
 ) -> None:
-    posts = load_posts(paths)
+    posts = read_posts(paths)
     app = await App.open(config, db_path=db, sinks=[output_sink(fmt)])
     try:
         show = sys.stderr.isatty() if progress is None else progress

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import reprlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +77,14 @@ def read_exports(path: Path | str) -> list[Export]:
         return [_export(chat) for chat in _chats(data)]
     except _Invalid as exc:
         raise ExportError(f"{file}: {exc}") from None
+
+
+def read_posts(paths: Sequence[Path | str]) -> list[Post]:
+    """Every post of every export, in time order across channels (so the first carrier
+    of a story is its first post). Parsed in full first: a broken file stores nothing."""
+    posts = [post for path in paths for export in read_exports(path) for post in export.posts]
+    posts.sort(key=lambda post: (post.date, post.channel_id, post.message_id))
+    return posts
 
 
 def read_export(path: Path | str) -> Export:

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from bot.bench_claims import synthetic_claims
 from bot.cli import cli
-from bot.replay import load_posts
+from monitors.export import read_posts
 from storage import Store
 from storage.dates import now_db
 
@@ -188,7 +188,7 @@ def test_sigkilled_replay_loses_and_doubles_nothing(tmp_path, monkeypatch):
     posts = export("posts", db)
     assert Counter((p["channel_id"], p["message_id"]) for p in posts).most_common(1)[0][1] == 1
     stored = {(p["channel_id"], p["message_id"]): p["text"] for p in posts}
-    assert stored == {post.key: post.text for post in load_posts(folders)}
+    assert stored == {post.key: post.text for post in read_posts(folders)}
 
     alerts = export("alerts", db)
     assert alert_keys(alerts) == expected_alerts

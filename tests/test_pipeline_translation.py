@@ -7,7 +7,7 @@ import pytest
 
 from bot.app import App
 from bot.config import parse_config
-from bot.replay import load_posts
+from monitors.export import read_posts
 from storage import Store
 from tests.libretranslate_server import LibreTranslateServer, Reply
 
@@ -73,7 +73,7 @@ def exports(tmp_path):
 async def replay(tmp_path, url, exports):
     app = await App.open(config(url), db_path=tmp_path / "cw.db", embedder=None)
     try:
-        await app.replay(load_posts(exports))
+        await app.replay(read_posts(exports))
     finally:
         await app.close()
     store = await Store.open(tmp_path / "cw.db")
