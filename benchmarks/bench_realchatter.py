@@ -30,28 +30,23 @@ The last line holds every figure as key=value.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench_claimmatch import average_precision  # this folder: run as a script
 
-from bot import replay
 from bot.config import AlertsConfig
 from monitors.embedding import load_embedder
-from monitors.language import detect
-from monitors.matching import Matcher, Query
+from monitors.matching import Matcher, Query, realchatter
+from monitors.matching.realchatter import ChatterSet, PostKey, in_window
 from monitors.models import Claim, Match, Post
 
 DATA = Path(__file__).parent / "data" / "realchatter"
 SPLITS = ("train", "dev", "all")
 K = 5
-
-PostKey = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,45 +65,6 @@ class Figures:
         return self.right / max(self.positives, 1)
 
 
-def load_claims(data: Path) -> tuple[list[Claim], dict[str, date], dict[str, str]]:
-    """Claims, each claim's date and each claim's split."""
-    claims, dates, splits = [], {}, {}
-    for line in (data / "claims.jsonl").read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        day = date.fromisoformat(row["date"])
-        claims.append(
-            Claim(
-                id=row["id"],
-                text=row["text"],
-                title=row.get("title"),
-                published=datetime(day.year, day.month, day.day, tzinfo=UTC),
-            )
-        )
-        dates[row["id"]] = day
-        splits[row["id"]] = row["split"]
-    return claims, dates, splits
-
-
-def load_qrels(data: Path) -> dict[PostKey, set[str]]:
-    """(channel id, message id) -> ids of the claims the post carries."""
-    qrels: dict[PostKey, set[str]] = defaultdict(set)
-    for line in (data / "qrels.tsv").read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) == 3 and parts[0].strip().isdigit():
-            qrels[(int(parts[0]), int(parts[1]))].add(parts[2].strip())
-    return qrels
-
-
-def load_posts(corpus: Path) -> list[Post]:
-    """Every post with text, from every channel folder of the corpus, language detected."""
-    posts = [p for p in replay.load_posts(sorted(corpus.glob("*/"))) if p.text.strip()]
-    for post in posts:
-        post.lang = detect(post.text)
-    return posts
-
-
 def rank(matcher: Matcher, posts: list[Post], batch: int) -> dict[PostKey, list[Match]]:
     """Each post's top-K matches, untranslated."""
     found: dict[PostKey, list[Match]] = {}
@@ -120,26 +76,20 @@ def rank(matcher: Matcher, posts: list[Post], batch: int) -> dict[PostKey, list[
     return found
 
 
-def in_window(posted: datetime, claim_day: date, days: float) -> bool:
-    """Whether a post falls in a claim's live window (the claim is published at the start
-    of its day, as `load_claims` makes it)."""
-    start = datetime(claim_day.year, claim_day.month, claim_day.day, tzinfo=UTC)
-    return start - timedelta(days=1) <= posted <= start + timedelta(days=days)
-
-
 def alert_figures(
     posts: list[Post],
     matches: dict[PostKey, list[Match]],
     qrels: dict[PostKey, set[str]],
-    claim_ids: set[str],
-    window: tuple[dict[str, date], float] | None = None,
+    claims: dict[str, Claim],
+    window_days: float | None = None,
 ) -> Figures:
-    """Alert counts over (post, claim) pairs of the given claims, optionally in-window only."""
+    """Alert counts over (post, claim) pairs of the given claims, optionally in their live
+    window only."""
 
     def counted(post: Post, claim_id: str) -> bool:
-        if claim_id not in claim_ids:
+        if claim_id not in claims:
             return False
-        return window is None or in_window(post.date, window[0][claim_id], window[1])
+        return window_days is None or in_window(post, claims[claim_id], window_days)
 
     positives = alerts = right = 0
     for post in posts:
@@ -200,10 +150,10 @@ def main() -> None:
     parser.add_argument("--embedder", default=None, help="embedder name (default: the project's)")
     args = parser.parse_args()
 
-    claims, dates, splits = load_claims(args.data)
-    qrels = load_qrels(args.data)
+    chatter: ChatterSet = realchatter.load(args.data)
+    claims, qrels = chatter.claims, chatter.qrels
     began = time.perf_counter()
-    posts = load_posts(args.corpus)
+    posts = realchatter.load_posts(args.corpus)
     known = {post.key for post in posts}
     missing = [key for key in qrels if key not in known]
     if missing:
@@ -225,9 +175,10 @@ def main() -> None:
 
     figures: dict[str, str] = {}
     for split in SPLITS:
-        ids = {c.id for c in claims if split == "all" or splits[c.id] == split}
-        whole = alert_figures(posts, matches, qrels, ids)
-        live = alert_figures(posts, matches, qrels, ids, (dates, args.window_days))
+        ids = chatter.claim_ids(split)
+        chosen = {c.id: c for c in claims if c.id in ids}
+        whole = alert_figures(posts, matches, qrels, chosen)
+        live = alert_figures(posts, matches, qrels, chosen, args.window_days)
         map5 = mean_ap(posts, matches, qrels, ids)
         print(
             f"{split} ({len(ids)} claims): positives={whole.positives} alerts={whole.alerts} "

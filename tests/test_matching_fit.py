@@ -1,11 +1,17 @@
 """Refitting the calibration (monitors.matching.fit) on synthetic data."""
 
+import json
+from datetime import UTC, datetime
+
 import numpy as np
 
-from monitors.matching import calibration
+from bot.config import AlertsConfig
+from monitors.matching import Matcher, calibration, realchatter
 from monitors.matching.features import FEATURES
 from monitors.matching.fit import (
+    CLAIM_DAYS,
     Group,
+    chatter_candidates,
     choose_threshold,
     claim_folds,
     fit_model,
@@ -95,3 +101,75 @@ def test_posts_sharing_a_relevant_claim_share_a_fold():
     fold = claim_folds(posts, qrels)
     assert fold[0] == fold[1] == fold[2]
     assert set(fold) == set(range(5))
+
+
+CHANNEL = 1234567890
+
+
+def chatter_folder(tmp_path):
+    """A real-chatter set: one train claim and one dev claim, both dated 2024-11-10."""
+    data = tmp_path / "realchatter"
+    data.mkdir()
+    rows = [
+        {"id": "k1", "text": "Drone hits Belgorod depot", "date": "2024-11-10", "split": "train"},
+        {"id": "k2", "text": "Apple orchard fire", "date": "2024-11-10", "split": "dev"},
+    ]
+    (data / "claims.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (data / "qrels.tsv").write_text(f"channel_id\tmessage_id\tclaim_id\n{CHANNEL}\t1\tk1\n")
+    return data
+
+
+def chatter_corpus(tmp_path, posts: list[tuple[int, str, str]]):
+    """One channel export holding (message id, ISO date, text) posts."""
+    folder = tmp_path / "corpus" / "channel_1"
+    folder.mkdir(parents=True)
+    messages = [
+        {
+            "id": mid,
+            "type": "message",
+            "date": day,
+            "date_unixtime": str(int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp())),
+            "text": text,
+        }
+        for mid, day, text in posts
+    ]
+    export = {"name": "c", "type": "public_channel", "id": CHANNEL, "messages": messages}
+    (folder / "result.json").write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    return folder.parent
+
+
+def test_realchatter_set_loads_claims_with_their_day_and_posts_by_id(tmp_path):
+    chatter = realchatter.load(chatter_folder(tmp_path))
+    assert [c.id for c in chatter.claims] == ["k1", "k2"]
+    assert chatter.claims[0].published == datetime(2024, 11, 10, tzinfo=UTC)
+    assert chatter.claim_ids("train") == {"k1"} and chatter.claim_ids("all") == {"k1", "k2"}
+    assert chatter.qrels == {(CHANNEL, 1): {"k1"}}
+    corpus = chatter_corpus(tmp_path, [(1, "2024-11-09T01:00:00", "Дрон ударил по Белгороду")])
+    [post] = realchatter.load_posts(corpus)
+    assert post.key == (CHANNEL, 1) and post.lang == "ru"
+    claim = chatter.claims[0]
+    assert realchatter.in_window(post, claim, 3)  # a day before the claim's date counts
+    post.date = datetime(2024, 11, 13, 0, 1, tzinfo=UTC)
+    assert not realchatter.in_window(post, claim, 3)
+
+
+def test_chatter_candidates_keep_live_cross_lingual_posts_against_train_claims(tmp_path):
+    corpus = chatter_corpus(
+        tmp_path,
+        [
+            (1, "2024-11-10T08:00:00", "Дрон ударил по складу в Белгороде (Belgorod)"),
+            (2, "2024-11-11T08:00:00", "В Белгороде горит склад после атаки дрона"),
+            (3, "2024-11-20T08:00:00", "Дрон снова ударил по складу в Белгороде"),  # too late
+            (4, "2024-11-10T09:00:00", "Drone hits Belgorod depot again"),  # English
+        ],
+    )
+    model = calibration.MODELS["crossling"]
+    matcher = Matcher(LetterEmbedder(), vector_map=None)
+    logits, labels = chatter_candidates(model, matcher, chatter_folder(tmp_path), corpus)
+    assert "k2" not in matcher and "k1" in matcher  # dev claims stay unseen
+    assert [list(y) for y in labels] == [[True], [False]]  # posts 1 and 2, one claim each
+    assert all(len(z) == len(y) for z, y in zip(logits, labels, strict=True))
+
+
+def test_the_fit_window_is_the_alert_policy_default():
+    assert AlertsConfig().claim_days == CLAIM_DAYS

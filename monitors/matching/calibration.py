@@ -3,7 +3,8 @@
 Three models, one per kind of evidence a post can offer:
 - "full": English text (original or translation) and an embedding, its cosines taken
   through the vector map (adapter.py) fitted in the same run;
-- "crossling": no English text, so only the embedding, names and numbers can speak;
+- "crossling": no English text, so only the embedding, names and numbers can speak (its
+  probability scale and cut are refitted on real channel posts, see fit.py);
 - "lexical": no embedder configured.
 Weights are logistic coefficients over `features.FEATURES` (standardisation folded in),
 fitted on the CheckThat! 2020 train split by `python -m monitors.matching.fit DATA_DIR`,
@@ -53,9 +54,9 @@ MODELS = {
     ),
     "crossling": Model(
         USES["crossling"],
-        (0.0, 0.0, 12.158, 0.0, 0.0, 0.0, 9.4301, 8.3506, 0.0, 1.5122, 0.0),
-        -7.19,
-        0.68,
+        (0.0, 0.0, 9.4054, 0.0, 0.0, 0.0, 7.2951, 6.46, 0.0, 1.1699, 0.0),
+        -6.7238,
+        0.36,
     ),
     "lexical": Model(
         USES["lexical"],

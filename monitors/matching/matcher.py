@@ -177,7 +177,7 @@ class Matcher:
         return [self._claims[r].claim.id for r in rows], matrix
 
     def _parse(self, item: Query) -> _Parsed:
-        english_text = item.lang == "en" or not _CYRILLIC.search(item.text)
+        english_text = reads_as_english(item.text, item.lang)
         post_terms = terms(item.text, item.lang)
         phrases = set(_bigrams(post_terms))
         capitalised = capitalised_names(item.text)
@@ -312,6 +312,12 @@ class Matcher:
         if self.embedder is None:
             return MODELS["lexical"]
         return MODELS["full"] if item.english else MODELS["crossling"]
+
+
+def reads_as_english(text: str, lang: str) -> bool:
+    """Whether the matcher takes a post's own text for English: detected so, or with no
+    Cyrillic letter (Latin-script chatter is scored like English, not across languages)."""
+    return lang == "en" or not _CYRILLIC.search(text)
 
 
 def claim_text(claim: Claim) -> str:
