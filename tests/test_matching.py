@@ -240,3 +240,16 @@ def test_names_meet_on_a_skeleton_and_explain_no_shared_prefix_alone():
     assert feature(m, "Бои у Коренево, жители эвакуированы", "ru", "names")["krynky"] == 0.0
     [match] = m.rank("Бои у Коренево, жители эвакуированы", lang="ru", k=1)
     assert not any(line.startswith("names") for line in match.reasons)
+
+
+def test_an_untranslated_posts_international_words_count_as_the_claims_words():
+    m = Matcher(None)
+    m.add_claims([Claim("denial", "The Kremlin denied the reports.")])
+    post = "Маленький астероид сгорел в атмосфере"
+    assert feature(m, post, "ru").get("asteroid", 0.0) == 0.0
+    # added after the post's words were looked up: what they met before is forgotten
+    m.add_claims([Claim("asteroid", "A small asteroid burned up in the atmosphere.")])
+    # астероид and атмосфере are not in the glossary: their letters meet the claim's words
+    assert feature(m, post, "ru")["asteroid"] > 0.4
+    # данных shares denied's consonants only (д-н-д), not its letters
+    assert feature(m, "По данным источников", "ru").get("denial", 0.0) == 0.0

@@ -1,7 +1,7 @@
 """Tokenising, stemming and the transliteration bridge (monitors.matching.text/translit)."""
 
 from monitors.matching.text import embed_text, gloss, stem, surface_forms, terms
-from monitors.matching.translit import name_keys
+from monitors.matching.translit import cognate_index_keys, cognate_probes, name_keys
 
 
 def test_terms_unpack_tweet_markup_and_keep_numbers():
@@ -103,3 +103,17 @@ def test_names_meet_where_the_stemmers_cut_them_differently():
     assert meet("Харькова", "Kharkiv") and meet("Байдена", "Biden")
     # a shared beginning alone is not a name
     assert not meet("Коренево", "Krynky")
+
+
+def test_cognates_meet_across_scripts_on_their_letters_not_their_consonants():
+    def meet(post_word: str, post_lang: str, claim_word: str) -> bool:
+        probes = set(cognate_probes(stem(post_word, post_lang)))
+        return bool(probes & set(cognate_index_keys(stem(claim_word, "en"))))
+
+    assert meet("астероида", "ru", "asteroid")
+    assert meet("системи", "uk", "system")
+    assert meet("атмосферу", "ru", "atmosphere")
+    assert meet("президента", "ru", "president")  # the English stem stops at "presid"
+    assert not meet("данных", "ru", "denied")
+    assert not meet("севере", "ru", "several")  # too short to tell
+    assert not meet("промышленности", "ru", "promising")  # shares only a beginning

@@ -100,3 +100,65 @@ def _surface_keys(surface: str) -> SurfaceKeys:
         for word in words(clean(surface))
         if word not in STOP_WORDS and (keys := name_key(word))
     )
+
+
+# International words keep their letters, vowels included, across scripts (система /
+# system, астероид / asteroid, атмосфера / atmosphere): folded like this they meet, while
+# words that only share consonants (данных / denied) stay apart.
+_COGNATE_FOLD = (
+    ("shch", "sh"),
+    ("kh", "h"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("ck", "k"),
+    ("x", "ks"),
+)
+_COGNATE_LETTERS = str.maketrans(
+    {"y": "i", "j": "i", "w": "v", "c": "k", "q": "k", "z": "s", "e": "i", "_": ""}
+)
+
+
+def _fold_cognate(latin: str) -> str:
+    return latin.translate(_COGNATE_LETTERS)
+
+
+_COGNATE_CYRILLIC = str.maketrans(
+    {
+        cyr: _fold_cognate(latin.replace("kh", "h").replace("shch", "sh"))
+        for cyr, latin in _CYR.items()
+    }
+)
+MIN_COGNATE = 6  # shorter keys collide by chance (севере / several)
+COGNATE_SLACK = 3  # letters a stem may run past the other's: stemmers cut in other places
+
+
+def cognate_key(term: str) -> str:
+    """A stem (either script) spelled so that its cognates in the other language share it."""
+    if term[:1] in _CYR:  # letter by letter, in one pass: posts' stems are the hot path
+        latin = term.translate(_COGNATE_CYRILLIC)
+    else:
+        latin = term
+        for digraph, letter in _COGNATE_FOLD:
+            latin = latin.replace(digraph, letter)
+        latin = latin.translate(_COGNATE_LETTERS)
+    return _REPEAT.sub(r"\1", latin)
+
+
+def cognate_index_keys(term: str) -> tuple[str, ...]:
+    """Keys a claim's stem is indexed under: "=" and its `cognate_key`, "^" and the key's
+    prefixes a few letters shorter."""
+    key = cognate_key(term)
+    if len(key) < MIN_COGNATE or not key.isalpha():
+        return ()
+    shortest = max(MIN_COGNATE, len(key) - COGNATE_SLACK)
+    return ("=" + key, *("^" + key[:n] for n in range(shortest, len(key))))
+
+
+def cognate_probes(term: str) -> tuple[str, ...]:
+    """Index keys a post's stem meets: its key's equal, a key a few letters longer, or one a
+    few letters shorter."""
+    key = cognate_key(term)
+    if len(key) < MIN_COGNATE or not key.isalpha():
+        return ()
+    shortest = max(MIN_COGNATE, len(key) - COGNATE_SLACK)
+    return ("=" + key, "^" + key, *("=" + key[:n] for n in range(shortest, len(key))))
