@@ -147,18 +147,22 @@ def cognate_key(term: str) -> str:
 def cognate_index_keys(term: str) -> tuple[str, ...]:
     """Keys a claim's stem is indexed under: "=" and its `cognate_key`, "^" and the key's
     prefixes a few letters shorter."""
-    key = cognate_key(term)
-    if len(key) < MIN_COGNATE or not key.isalpha():
-        return ()
-    shortest = max(MIN_COGNATE, len(key) - COGNATE_SLACK)
-    return ("=" + key, *("^" + key[:n] for n in range(shortest, len(key))))
+    key, prefixes = _cognate_prefixes(term)
+    return ("=" + key, *("^" + prefix for prefix in prefixes)) if key else ()
 
 
 def cognate_probes(term: str) -> tuple[str, ...]:
     """Index keys a post's stem meets: its key's equal, a key a few letters longer, or one a
     few letters shorter."""
+    key, prefixes = _cognate_prefixes(term)
+    return ("=" + key, "^" + key, *("=" + prefix for prefix in prefixes)) if key else ()
+
+
+def _cognate_prefixes(term: str) -> tuple[str, list[str]]:
+    """A stem's `cognate_key` and its prefixes down to COGNATE_SLACK letters shorter; an
+    empty key when it is too short or not all letters."""
     key = cognate_key(term)
     if len(key) < MIN_COGNATE or not key.isalpha():
-        return ()
+        return "", []
     shortest = max(MIN_COGNATE, len(key) - COGNATE_SLACK)
-    return ("=" + key, "^" + key, *("=" + key[:n] for n in range(shortest, len(key))))
+    return key, [key[:n] for n in range(shortest, len(key))]
