@@ -41,7 +41,7 @@ from bench_claimmatch import average_precision  # this folder: run as a script
 from bot.config import AlertsConfig
 from monitors.embedding import load_embedder
 from monitors.matching import Matcher, Query, realchatter
-from monitors.matching.realchatter import ChatterSet, PostKey, in_window
+from monitors.matching.realchatter import PostKey, in_window
 from monitors.models import Claim, Match, Post
 
 DATA = Path(__file__).parent / "data" / "realchatter"
@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--embedder", default=None, help="embedder name (default: the project's)")
     args = parser.parse_args()
 
-    chatter: ChatterSet = realchatter.load(args.data)
+    chatter = realchatter.load(args.data)
     claims, qrels = chatter.claims, chatter.qrels
     began = time.perf_counter()
     posts = realchatter.load_posts(args.corpus)

@@ -359,10 +359,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.realchatter:
         matcher = Matcher(embedder, vector_map=vector_map)
         real = chatter_candidates(crossling, matcher, args.realchatter_data, args.realchatter)
-    if args.crossling:
-        hand = crossling_candidates(
-            crossling, Matcher(embedder, vector_map=vector_map), args.crossling
-        )
+    if args.crossling:  # a matcher of its own, holding only this set's claims
+        matcher = Matcher(embedder, vector_map=vector_map)
+        hand = crossling_candidates(crossling, matcher, args.crossling)
     if real or hand:
         models["crossling"] = recalibrate(crossling, scale=real or hand, cut=hand or real)
     block = render(models)

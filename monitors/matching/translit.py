@@ -119,28 +119,20 @@ _COGNATE_LETTERS = str.maketrans(
 
 
 def _fold_cognate(latin: str) -> str:
+    for digraph, letter in _COGNATE_FOLD:
+        latin = latin.replace(digraph, letter)
     return latin.translate(_COGNATE_LETTERS)
 
 
-_COGNATE_CYRILLIC = str.maketrans(
-    {
-        cyr: _fold_cognate(latin.replace("kh", "h").replace("shch", "sh"))
-        for cyr, latin in _CYR.items()
-    }
-)
+_COGNATE_CYRILLIC = str.maketrans({cyr: _fold_cognate(latin) for cyr, latin in _CYR.items()})
 MIN_COGNATE = 6  # shorter keys collide by chance (севере / several)
 COGNATE_SLACK = 3  # letters a stem may run past the other's: stemmers cut in other places
 
 
 def cognate_key(term: str) -> str:
     """A stem (either script) spelled so that its cognates in the other language share it."""
-    if term[:1] in _CYR:  # letter by letter, in one pass: posts' stems are the hot path
-        latin = term.translate(_COGNATE_CYRILLIC)
-    else:
-        latin = term
-        for digraph, letter in _COGNATE_FOLD:
-            latin = latin.replace(digraph, letter)
-        latin = latin.translate(_COGNATE_LETTERS)
+    # Cyrillic letter by letter, in one pass: posts' stems are the hot path
+    latin = term.translate(_COGNATE_CYRILLIC) if term[:1] in _CYR else _fold_cognate(term)
     return _REPEAT.sub(r"\1", latin)
 
 
