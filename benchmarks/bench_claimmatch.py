@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from monitors.embedding import load_embedder
+from monitors.embedding import Embedder, load_embedder
 from monitors.matching import Matcher, Query
 from monitors.matching.bm25 import Bm25Index
 from monitors.matching.fit import load
@@ -122,12 +122,16 @@ def main() -> None:
         )
     figures["ms_per_post"] = f"{1000 * elapsed / len(posts):.2f}"
     figures["rank_only_ms_per_post"] = f"{rank_only_ms(matcher, posts):.2f}"
-    figures["embed_ms_per_post"] = f"{embed_ms(matcher, posts):.2f}"
+    figures["embed_ms_per_post"] = (
+        f"{embed_ms(matcher.embedder, [embed_text(p['text']) for p in posts]):.2f}"
+    )
+    figures["english_ms_per_post"] = f"{embed_ms(matcher.english, [p['text'] for p in posts]):.2f}"
     print(
         f"Matcher: {figures['ms_per_post']} ms/post in batches of {args.batch} "
-        f"({len(claims)} claims, indexed in {figures['index_s']} s): embedding "
-        f"{figures['embed_ms_per_post']} ms/post, ranking with the vector given "
-        f"{figures['rank_only_ms_per_post']} ms/post"
+        f"({len(claims)} claims, indexed in {figures['index_s']} s): multilingual embedding "
+        f"{figures['embed_ms_per_post']} ms/post, English encoder "
+        f"{figures['english_ms_per_post']} ms/post, ranking with the multilingual vector "
+        f"given {figures['rank_only_ms_per_post']} ms/post"
     )
 
     x_claims, x_posts, x_qrels = load(args.crossling)
@@ -153,7 +157,8 @@ def main() -> None:
 
 
 def rank_only_ms(matcher: Matcher, posts) -> float:
-    """Ranking cost once the post vector is known (the pipeline may embed earlier)."""
+    """Ranking cost once the multilingual vector is known (the pipeline embeds earlier);
+    the English encoder still reads each post here."""
     dim = matcher.embedder.dim if matcher.embedder else 0
     vector = np.full(dim, dim**-0.5, dtype=np.float32) if dim else None
     queries = [Query(p["text"], lang="en", vector=vector) for p in posts]
@@ -162,13 +167,13 @@ def rank_only_ms(matcher: Matcher, posts) -> float:
     return 1000 * (time.perf_counter() - began) / len(queries)
 
 
-def embed_ms(matcher: Matcher, posts) -> float:
-    """One batched embedding pass over the post texts."""
-    if matcher.embedder is None:
+def embed_ms(embedder: Embedder | None, texts: list[str]) -> float:
+    """One batched embedding pass over the texts."""
+    if embedder is None:
         return 0.0
     began = time.perf_counter()
-    matcher.embedder.encode([embed_text(p["text"]) for p in posts])
-    return 1000 * (time.perf_counter() - began) / len(posts)
+    embedder.encode(texts)
+    return 1000 * (time.perf_counter() - began) / len(texts)
 
 
 if __name__ == "__main__":

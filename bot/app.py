@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Literal
 
 from bot.alert_policy import AlertPolicy
-from bot.config import Config, Secrets
+from bot.config import Config, ConfigError, Secrets
 from bot.delivery import DeliveryWorker
 from bot.retro import retro_match
 from bot.sinks import Sink
 from monitors.clustering import Clusterer
-from monitors.embedding import MAX_CHARS, Embedder, load_embedder
+from monitors.embedding import MAX_CHARS, Embedder, load_embedder, load_english_embedder
 from monitors.matching import Matcher
+from monitors.minilm import MissingModel
 from monitors.models import Claim, Post
 from monitors.pipeline import BatchResult, Pipeline
 from monitors.stages import Cluster, DetectLanguage, Embed, MatchClaims, Translate
@@ -95,7 +96,7 @@ class App:
             if embedder == "config":
                 embedder = load_embedder(config.matching.embedder)
             translator = _translator(config, secrets or Secrets.from_env({}))
-            matcher = Matcher(embedder, threshold=config.alerts.threshold)
+            matcher = configured_matcher(config, embedder)
             clusterer = Clusterer(window=timedelta(hours=config.dedup.window_hours))
             policy = AlertPolicy(store, config)
             delivery = DeliveryWorker(store, sinks, policy=policy)
@@ -298,3 +299,15 @@ async def _seed(store: Store, clusterer: Clusterer, config: Config) -> None:
         clusterer.seed(
             await store.posts.recent(newest - timedelta(hours=config.dedup.window_hours))
         )
+
+
+def configured_matcher(config: Config, embedder: Embedder | None) -> Matcher:
+    """The matcher the config asks for, around `embedder`. The English encoder's weights
+    are a separate install, so their absence is the operator's to fix (exit status 2)."""
+    english = None
+    if embedder is not None:
+        try:
+            english = load_english_embedder(config.matching.english_embedder)
+        except MissingModel as exc:
+            raise ConfigError(f'matching.english_embedder: {exc} (or set it to "none")') from None
+    return Matcher(embedder, threshold=config.alerts.threshold, english=english)

@@ -175,6 +175,8 @@ def rank(claims_path, posts_path, top, config_path) -> None:
     config = read_config(config_path)
     try:
         rank_files(config, claims_path, posts_path, top, sys.stdout)
+    except ConfigError as exc:
+        raise CLIError(str(exc), EXIT_CONFIG) from None
     except ValueError as exc:
         raise CLIError(str(exc)) from None
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import IO
 
+from bot.app import configured_matcher
 from bot.claimfile import read_claims, read_jsonl
 from bot.config import Config
 from monitors.embedding import load_embedder
@@ -17,7 +18,7 @@ BATCH = 256
 
 def rank_files(config: Config, claims_path: Path, posts_path: Path, top: int, out: IO[str]) -> None:
     claims = read_claims(claims_path)
-    matcher = Matcher(load_embedder(config.matching.embedder), threshold=config.alerts.threshold)
+    matcher = configured_matcher(config, load_embedder(config.matching.embedder))
     matcher.add_claims(claims)
     batch: list[dict] = []
     for row in read_jsonl(posts_path, ("id", "text")):

@@ -105,11 +105,33 @@ EMBEDDERS: dict[str, Callable[[], Embedder | None]] = {
 DEFAULT_EMBEDDER = "use-multilingual"
 
 
+def _installed_minilm() -> Embedder:
+    from monitors.minilm import MiniLmEmbedder, model_dir
+
+    model_dir()  # a clear error now rather than at the first English post
+    return MiniLmEmbedder()
+
+
+ENGLISH_EMBEDDERS: dict[str, Callable[[], Embedder | None]] = {
+    "minilm": _installed_minilm,
+    "none": lambda: None,
+}
+
+
+def load_english_embedder(name: str = "minilm") -> Embedder | None:
+    """The second encoder for posts with English text (`monitors.minilm`); None: none."""
+    return _load(ENGLISH_EMBEDDERS, name)
+
+
 def load_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder | None:
     """The embedder registered under `name`; None means lexical matching only."""
+    return _load(EMBEDDERS, name)
+
+
+def _load(registry: dict[str, Callable[[], Embedder | None]], name: str) -> Embedder | None:
     try:
-        factory = EMBEDDERS[name]
+        factory = registry[name]
     except KeyError:
-        known = ", ".join(sorted(EMBEDDERS))
+        known = ", ".join(sorted(registry))
         raise ValueError(f"unknown embedder {name!r} (known: {known})") from None
     return factory()

@@ -84,14 +84,19 @@ def test_training_groups_use_labelled_train_posts_and_embed_each_text_once():
     posts.append({"id": "dev", "text": "apple", "split": "dev"})
     posts.append({"id": "unlabelled", "text": "brick", "split": "train"})
     qrels = {f"p{i}": {str(i)} for i in range(len(words))} | {"dev": {"0"}}
-    embedder = LetterEmbedder()
-    vector_map, raw, mapped = training_groups(embedder, claims, posts, qrels)
+    embedder, english = LetterEmbedder(), LetterEmbedder()
+    vector_map, raw, mapped = training_groups(embedder, english, claims, posts, qrels)
     assert vector_map.shape == (26, 26) and vector_map.dtype == np.float32
-    for normal, unmatched in (raw, mapped):
+    assert set(mapped) == {"full", "full-use"}
+    for normal, unmatched in (raw, *mapped.values()):
         assert len(normal) == len(unmatched) == len(words)
         assert all(g.relevant.sum() == 1 for g in normal)
         assert not any(g.relevant.any() for g in unmatched)
+    ecos = FEATURES.index("ecos")
+    assert all(g.features[:, ecos].any() for g in mapped["full"][0])
+    assert not any(g.features[:, ecos].any() for g in (*raw[0], *mapped["full-use"][0]))
     assert embedder.texts == len(claims) + len(words)
+    assert english.texts == len(claims) + len(words)
 
 
 def test_posts_sharing_a_relevant_claim_share_a_fold():

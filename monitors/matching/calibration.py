@@ -1,8 +1,10 @@
 """Fitted constants that turn pair features into a probability of a real match.
 
-Three models, one per kind of evidence a post can offer:
+Four models, one per kind of evidence a post can offer:
 - "full": English text (original or translation) and an embedding, its cosines taken
-  through the vector map (adapter.py) fitted in the same run;
+  through the vector map (adapter.py) fitted in the same run, and the English encoder's
+  cosine (minilm.py);
+- "full-use": the same without the English encoder, whose weights are a separate install;
 - "crossling": no English text, so only the embedding, names and numbers can speak (its
   probability scale and cut are refitted on real channel posts, see fit.py);
 - "lexical": no embedder configured.
@@ -40,6 +42,7 @@ class Model:
 
 USES = {
     "full": FEATURES,
+    "full-use": tuple(f for f in FEATURES if f != "ecos"),
     "crossling": ("cos", "cos_gap", "cover_claim", "names"),
     "lexical": tuple(f for f in FEATURES if "cos" not in f),
 }
@@ -48,19 +51,77 @@ USES = {
 MODELS = {
     "full": Model(
         USES["full"],
-        (1.7613, 3.4974, -1.8709, 1.9557, 0.1543, 1.0851, 4.0975, 3.0089, 0.538, 0.1497, 3.5274),
+        (
+            1.104,
+            1.6217,
+            -2.3472,
+            1.4775,
+            0.1826,
+            0.9316,
+            1.7003,
+            1.1892,
+            0.418,
+            -0.1812,
+            3.9567,
+            6.6535,
+        ),
+        -8.485,
+        0.32,
+    ),
+    "full-use": Model(
+        USES["full-use"],
+        (
+            1.7613,
+            3.4974,
+            -1.8709,
+            1.9557,
+            0.1543,
+            1.0851,
+            4.0975,
+            3.0089,
+            0.538,
+            0.1497,
+            3.5274,
+            0.0,
+        ),
         -7.1883,
         0.32,
     ),
     "crossling": Model(
         USES["crossling"],
-        (0.0, 0.0, 9.5661, 0.0, 0.0, 0.0, 7.4197, 6.5704, 0.0, 1.1899, 0.0),
+        (
+            0.0,
+            0.0,
+            9.5661,
+            0.0,
+            0.0,
+            0.0,
+            7.4197,
+            6.5704,
+            0.0,
+            1.1899,
+            0.0,
+            0.0,
+        ),
         -6.852,
         0.35,
     ),
     "lexical": Model(
         USES["lexical"],
-        (3.2456, 10.8601, -1.5801, 0.1752, -0.0722, 1.3265, 0.0, 0.0, 0.0, 0.2864, 3.0244),
+        (
+            3.2456,
+            10.8601,
+            -1.5801,
+            0.1752,
+            -0.0722,
+            1.3265,
+            0.0,
+            0.0,
+            0.0,
+            0.2864,
+            3.0244,
+            0.0,
+        ),
         -7.8554,
         0.31,
     ),

@@ -23,6 +23,7 @@ FEATURES = (
     "rr_cos",
     "names",  # share of the claim's name-key idf mass found in the post
     "phrases",  # share of the claim's term-bigram idf mass found in the post
+    "ecos",  # English encoder cosine (posts with English text), else 0
 )
 _EPS = 1e-6
 
@@ -37,6 +38,8 @@ class Signals:
     shared: np.ndarray  # idf mass shared with the post, posts x claim rows
     post_mass: np.ndarray  # idf mass of each post's distinct terms (float64)
     cos: np.ndarray | None  # posts x claim rows, None without an embedder
+    # posts x claim rows, None without an English encoder; -inf on posts it does not read
+    ecos: np.ndarray | None
     names: np.ndarray  # name-key idf mass shared with the post, posts x claim rows
     phrases: np.ndarray  # term-bigram idf mass shared with the post, posts x claim rows
 
@@ -44,8 +47,8 @@ class Signals:
 def candidates(
     signals: Signals, alive: np.ndarray, per_signal: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(post, row) pairs whose row is in the post's top `per_signal` by BM25, by cosine or
-    by shared names (live rows only), ordered by post, then row.
+    """(post, row) pairs whose row is in the post's top `per_signal` by BM25, by either
+    cosine or by shared names (live rows only), ordered by post, then row.
 
     Rows ascend, so a stable sort hands exact ties to the claim indexed first: claim
     collections hold re-published copies, and the first copy is the one people cite."""
@@ -54,6 +57,8 @@ def candidates(
     _mark_top(chosen, signals.names, per_signal)
     if signals.cos is not None:
         _mark_top(chosen, np.where(alive, signals.cos, -np.inf), per_signal, floor=-np.inf)
+    if signals.ecos is not None:
+        _mark_top(chosen, np.where(alive, signals.ecos, -np.inf), per_signal, floor=-np.inf)
     posts, rows = np.nonzero(chosen & alive)
     return posts, rows
 
@@ -103,6 +108,8 @@ def matrix(
         cols.update(
             cos=cos, cos_gap=cos - _group_max(posts, cos, -1.0), rr_cos=_reciprocal_rank(posts, cos)
         )
+    ecos = None if signals.ecos is None else signals.ecos[posts, rows]
+    cols["ecos"] = np.zeros(len(rows), np.float32) if ecos is None else np.maximum(ecos, 0.0)
     return np.stack([cols[name] for name in FEATURES], axis=1).astype(np.float32)
 
 

