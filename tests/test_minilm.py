@@ -64,7 +64,7 @@ CLAIMS = [
 
 def test_english_posts_are_scored_with_the_english_cosine():
     use = load_embedder()
-    with_english, without = Matcher(use), Matcher(use, english=None)
+    with_english, without = Matcher(use, english=load_english_embedder()), Matcher(use)
     for m in (with_english, without):
         m.add_claims(CLAIMS)
     post = "Saboteurs have seized hostages in a border village, the governor says."
@@ -91,12 +91,11 @@ def _missing():
 
 def test_missing_weights_are_a_config_error_naming_the_field(monkeypatch):
     monkeypatch.setattr(minilm, "model_dir", _missing)
-    config = parse_config({})
+    config = parse_config({"matching": {"english_embedder": "minilm"}})
     with pytest.raises(ConfigError, match=r"matching\.english_embedder"):
         configured_matcher(config, load_embedder())
-    assert minilm.english_embedder() is None
-    off = parse_config({"matching": {"english_embedder": "none"}})
-    assert configured_matcher(off, load_embedder()).english is None
+    assert configured_matcher(parse_config({}), load_embedder()).english is None
+    assert configured_matcher(config, None).english is None  # lexical: nothing to read
 
 
 def test_rank_command_reads_english_posts_with_both_encoders(tmp_path, monkeypatch):
@@ -114,11 +113,14 @@ def test_rank_command_reads_english_posts_with_both_encoders(tmp_path, monkeypat
         {"id": "ru", "text": "Беспилотник поджёг нефтебазу в Севастополе", "lang": "ru"},
     ]
     posts.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
-    result = CliRunner().invoke(cli, ["rank", "--claims", str(claims), "--posts", str(posts)])
+    config = tmp_path / "claimwatch.toml"
+    config.write_text('[matching]\nenglish_embedder = "minilm"\n')
+    command = ["rank", "--claims", str(claims), "--posts", str(posts), "--config", str(config)]
+    result = CliRunner().invoke(cli, command)
     assert result.exit_code == 0, result.output
     ranked = {row["post_id"]: row["matches"] for row in map(json.loads, result.output.splitlines())}
     assert ranked["en"][0]["claim_id"] == "hostages" and ranked["ru"][0]["claim_id"] == "depot"
 
     monkeypatch.setattr(minilm, "model_dir", _missing)
-    result = CliRunner().invoke(cli, ["rank", "--claims", str(claims), "--posts", str(posts)])
+    result = CliRunner().invoke(cli, command)
     assert result.exit_code == 2 and "matching.english_embedder" in result.output

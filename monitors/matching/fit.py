@@ -123,7 +123,7 @@ def training_groups(
     embedder = _Memo(embedder)  # every fold's matcher embeds the same claims
     english = _Memo(english) if english is not None else None
     by_id = {c.id: c for c in claims}
-    raw = Matcher(embedder, vector_map=None, english=None)
+    raw = Matcher(embedder, vector_map=None)
     raw.add_claims(claims)
     train = [p for p in posts if p.get("split") == "train" and qrels.get(str(p["id"]))]
     rows = {c.id: i for i, c in enumerate(claims)}
@@ -365,10 +365,10 @@ def main(argv: list[str] | None = None) -> None:
     crossling = models["crossling"]
     real = hand = None
     if args.realchatter:
-        matcher = Matcher(embedder, vector_map=vector_map, english=None)
+        matcher = Matcher(embedder, vector_map=vector_map)
         real = chatter_candidates(crossling, matcher, args.realchatter_data, args.realchatter)
     if args.crossling:  # a matcher of its own, holding only this set's claims
-        matcher = Matcher(embedder, vector_map=vector_map, english=None)
+        matcher = Matcher(embedder, vector_map=vector_map)
         hand = crossling_candidates(crossling, matcher, args.crossling)
     if real or hand:
         models["crossling"] = recalibrate(crossling, scale=real or hand, cut=hand or real)

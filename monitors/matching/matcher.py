@@ -37,7 +37,6 @@ from monitors.matching.translit import (
     probes,
     surfaces_by_key,
 )
-from monitors.minilm import english_embedder
 from monitors.models import UNDETERMINED, Claim, Match, Post
 
 CANDIDATES_PER_SIGNAL = 30
@@ -90,16 +89,14 @@ class Matcher:
         embedder: Embedder | None,
         threshold: float | None = None,
         vector_map: np.ndarray | Literal["packaged"] | None = "packaged",
-        english: Embedder | Literal["installed"] | None = "installed",
+        english: Embedder | None = None,
     ) -> None:
         """`vector_map` (adapter.py) is applied to the cosines of posts the "full" model
         ranks; by default the one fitted with the calibration, None for raw cosines.
-        `english` embeds posts with English text and the claims a second time (minilm.py);
-        by default all-MiniLM-L6-v2 when its weights are installed and there is an embedder."""
+        `english` embeds posts with English text and the claims a second time (minilm.py)
+        for the "full" model; without it, the "full-use" model scores those posts."""
         self.embedder = embedder
-        if isinstance(english, str):
-            english = english_embedder() if embedder is not None else None
-        self.english = english
+        self.english = english if embedder is not None else None
         self.threshold = threshold
         if isinstance(vector_map, str):
             vector_map = adapter.packaged(embedder.dim) if embedder is not None else None
