@@ -35,7 +35,9 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from onnx import ModelProto, TensorProto, ValueInfoProto, helper, numpy_helper
+from onnx import TensorProto, ValueInfoProto, helper
+
+from monitors.onnx_graph import GraphBuilder, session
 
 _VOCAB_ROWS = 7530
 _NUM_CHUNKS = 17  # the table is stored as 17 interleaved blocks, each with its own scale
@@ -45,7 +47,6 @@ _MAX_LEFT = max(left for _, left in _ORDERS)
 _MAX_RIGHT = max(n - 1 - left for n, left in _ORDERS)
 _WINDOW = _MAX_LEFT + 1 + _MAX_RIGHT  # the widest n-gram window, narrower ones slice it
 _FEATURES = 512 + len(_ORDERS) * _CNN_DIM  # the raw embedding and the three branches
-_INLINE_BYTES = 4096
 # Pieces whose projection is kept, at most 48 MB in fp16 (1.5 KB a piece). ru-news' 2.4
 # million tokens use 25,149 distinct pieces, and the most frequent 16,000 make 99% of them:
 # past the cap, the rare rest is computed per text.
@@ -73,9 +74,9 @@ class UseOnnx:
             per_piece = _GraphBuilder(int8_cnn)
             per_piece.build_piece(npz, dtype)
             self._sentences = _SentenceDnn(npz)
-        self._session = _session(per_text, threads)
+        self._session = session(per_text, threads)
         self._projections = PieceProjections(
-            _session(per_piece, threads), self._table, dtype, cached_pieces
+            session(per_piece, threads), self._table, dtype, cached_pieces
         )
 
     def encode(self, pieces: Iterable[Sequence[int]]) -> np.ndarray:
@@ -168,26 +169,16 @@ def window_index(n_tokens: int) -> np.ndarray:
     return np.where((window >= 0) & (window < n_tokens), window, n_tokens)
 
 
-def quantise_columns(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 per output column: (int8 weights, float32 scale per column)."""
-    scale = np.abs(weights).max(axis=0) / 127.0
-    scale[scale == 0] = 1.0
-    quantised = np.clip(np.rint(weights / scale), -127, 127).astype(np.int8)
-    return quantised, scale.astype(np.float32)
-
-
-class _GraphBuilder:
-    """Collects a graph's inputs, nodes and initializers, then emits the ONNX model."""
+class _GraphBuilder(GraphBuilder):
+    """The USE graphs: per piece (`build_piece`) or per text (`build_text`)."""
 
     def __init__(self, int8_cnn: bool) -> None:
-        self.int8_cnn = int8_cnn
-        self.inputs = [
+        inputs = [
             helper.make_tensor_value_info("table", TensorProto.UINT8, ["pieces", 512]),
             helper.make_tensor_value_info("ids", TensorProto.INT64, ["tokens"]),
         ]
-        self.output = helper.make_tensor_value_info("", TensorProto.UNDEFINED, None)
-        self.nodes: list = []
-        self.consts: dict[str, np.ndarray] = {}
+        super().__init__("use_multilingual_v3", inputs)
+        self.int8_cnn = int8_cnn
 
     def build_piece(self, npz, dtype: type) -> None:  # np.lib.npyio.NpzFile
         """`ids` to their rows for PieceProjections: one layernorm over the three
@@ -235,8 +226,7 @@ class _GraphBuilder:
                 "Concat", x, self._const("zero_row", np.zeros((1, _CNN_DIM))), axis=0
             )
             flat = self._node("Reshape", self._node("Gather", padded, window), flat_shape)
-            y = self._node("MatMul", flat, self._const(name, weights))
-            y = self._node("Add", y, self._const(f"{name}_b", bias))
+            y = self._dense(flat, weights, bias, int8=False)
             return self._node("Add", self._node("Relu", y), x)
         # x quantised once, then windows of its uint8 rows times int8 weights. Its range
         # always holds 0, so it is the windows' range too, and the sentinel row is the
@@ -245,106 +235,19 @@ class _GraphBuilder:
         zero_row = self._node("Expand", zero, self._const("row_shape", np.array([1, _CNN_DIM])))
         padded = self._node("Concat", levels, zero_row, axis=0)
         flat = self._node("Reshape", self._node("Gather", padded, window), flat_shape)
-        quantised, column_scale = quantise_columns(weights)
-        y = self._node(
-            "MatMulIntegerToFloat",
-            flat,
-            self._const(name, quantised),
-            scale,
-            self._const(f"{name}_scale", column_scale),
-            zero,
-            "",
-            self._const(f"{name}_b", bias),
-            domain="com.microsoft",
-        )
+        y = self._int8_matmul(flat, scale, zero, weights, bias, name)
         return self._node("Add", self._node("Relu", y), x)
-
-    def _quantise(self, x: str) -> tuple[str, str, str]:
-        """uint8 levels of x, with the scale and zero point of its range."""
-        name = f"quantised{len(self.nodes)}"
-        outputs = (name, f"{name}_scale", f"{name}_zero")
-        self.nodes.append(helper.make_node("DynamicQuantizeLinear", [x], list(outputs), name=name))
-        return outputs
 
     def _slice(self, x: str, start: int, stop: int) -> str:
         """Columns start:stop of a 2-D tensor."""
         bounds = [self._const(f"at{k}", np.array([k])) for k in (start, stop, 1)]
         return self._node("Slice", x, *bounds)
 
-    def _layernorm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
-        name = f"ln{len(self.nodes)}"
-        return self._node(
-            "LayerNormalization",
-            x,
-            self._const(f"{name}_g", gamma),
-            self._const(f"{name}_b", beta),
-            axis=-1,
-            epsilon=eps,
-        )
-
-    def _const(self, name: str, value: np.ndarray) -> str:
-        if name not in self.consts:
-            if value.dtype == np.float64:
-                value = value.astype(np.float32)
-            self.consts[name] = np.asarray(value, order="C")  # keeps 0-d arrays 0-d
-        return name
-
-    def weights(self) -> dict[str, np.ndarray]:
-        """The initializers too big to inline (shape inference only reads small ones)."""
-        return {name: a for name, a in self.consts.items() if a.nbytes >= _INLINE_BYTES}
-
-    def _node(
-        self, op: str, *inputs: str, output: str | None = None, domain: str = "", **attrs
-    ) -> str:
-        output = output or f"{op.lower()}{len(self.nodes)}"
-        self.nodes.append(
-            helper.make_node(op, list(inputs), [output], name=output, domain=domain, **attrs)
-        )
-        return output
-
-    def model(self) -> ModelProto:
-        weights = self.weights()
-        initializers = [
-            _external(name, a) if name in weights else numpy_helper.from_array(a, name)
-            for name, a in self.consts.items()
-        ]
-        graph = helper.make_graph(
-            self.nodes, "use_multilingual_v3", self.inputs, [self.output], initializers
-        )
-        opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
-        return helper.make_model(graph, opset_imports=opsets)
-
-
-def _session(graph: _GraphBuilder, threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    # Handed over as OrtValues rather than serialised into the model: onnxruntime takes
-    # one copy, where model bytes would add two more for the load to leave behind.
-    external = graph.weights()
-    values = [ort.OrtValue.ortvalue_from_numpy(array) for array in external.values()]
-    options.add_external_initializers(list(external), values)
-    return ort.InferenceSession(
-        graph.model().SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
-
 
 def _projected(dtype: type) -> ValueInfoProto:
     """The per-piece rows: the piece graph's output, the text graph's input."""
     cast = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     return helper.make_tensor_value_info("projected", cast, ["tokens", len(_ORDERS) * _CNN_DIM])
-
-
-def _external(name: str, value: np.ndarray) -> TensorProto:
-    """A placeholder whose data the session gets from SessionOptions.add_external_initializers."""
-    tensor = TensorProto(
-        name=name,
-        dims=value.shape,
-        data_location=TensorProto.EXTERNAL,
-        data_type=helper.np_dtype_to_tensor_dtype(value.dtype),
-    )
-    tensor.external_data.add(key="location", value="(session options)")
-    return tensor
 
 
 def _table(npz) -> np.ndarray:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monitors import use_onnx
+from monitors import onnx_graph, use_onnx
 from monitors.embedding import MAX_CHARS, Embedder, load_embedder, truncate
 from monitors.matching.text import gloss
 from monitors.stages import Embed, Item
@@ -116,7 +116,7 @@ def test_window_index_stays_inside_the_text():
 def test_column_quantisation_round_trips_within_half_a_step():
     weights = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
     weights[:, 3] = 0  # an all-zero column must not divide by zero
-    quantised, scale = use_onnx.quantise_columns(weights)
+    quantised, scale = onnx_graph.quantise_columns(weights)
     assert quantised.dtype == np.int8 and scale.shape == (8,)
     assert np.all(np.abs(quantised * scale - weights) <= scale / 2 + 1e-7)
 
