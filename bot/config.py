@@ -195,7 +195,7 @@ class DigestConfig(_Model):
 class MatchingConfig(_Model):
     embedder: Literal["use-multilingual", "use-multilingual-fp32", "none"] = "use-multilingual"
     # a second encoder for posts with English text (their own or a translation): better
-    # English ranking for 25 ms a post and 130 MB, so asked for rather than default
+    # English ranking for 7 ms a post and 60 MB, so asked for rather than default
     english_embedder: Literal["minilm", "none"] = "none"
     top_k: int = Field(default=3, ge=1, le=50)
     # A match is the calibrated probability that the post carries the claim: below this

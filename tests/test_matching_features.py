@@ -9,7 +9,6 @@ def _signals(
     bm25: list[list[float]],
     names: list[list[float]],
     cos: list[list[float]] | None = None,
-    ecos: list[list[float]] | None = None,
 ) -> Signals:
     """Signals of a batch: one list per post."""
     zeros = np.zeros((len(bm25), len(bm25[0])), dtype=np.float32)
@@ -18,7 +17,6 @@ def _signals(
         shared=zeros,
         post_mass=np.ones(len(bm25)),
         cos=None if cos is None else np.array(cos, dtype=np.float32),
-        ecos=None if ecos is None else np.array(ecos, dtype=np.float32),
         names=np.array(names, dtype=np.float32),
         phrases=zeros,
     )
@@ -41,17 +39,16 @@ def test_the_best_rows_of_each_signal_when_many_score():
     assert _rows(signals, np.ones(6, dtype=bool), per_signal=2) == [0, 1, 4, 5]
 
 
-def test_the_english_cosines_best_rows_on_posts_it_reads_only():
-    cos = [[0.9, 0.8, 0, 0, 0, 0], [0.9, 0.8, 0, 0, 0, 0]]
-    ecos = [[0, 0, 0, 0.2, 0.7, 0.1], [-np.inf] * 6]
-    signals = _signals([[0] * 6, [0] * 6], [[0] * 6, [0] * 6], cos=cos, ecos=ecos)
+def test_the_english_cosines_are_a_column_not_a_source_of_candidates():
+    """The English encoder scores only the pairs the other signals chose: its claims'
+    vectors are made on demand (matcher.py)."""
+    signals = _signals([[0] * 6], [[0] * 6], cos=[[0.9, 0.8, 0, 0, 0, 0]])
     posts, rows = candidates(signals, np.ones(6, dtype=bool), per_signal=2)
-    assert rows[posts == 0].tolist() == [0, 1, 3, 4]
-    assert rows[posts == 1].tolist() == [0, 1]
-    features = matrix(signals, posts, rows, *(np.ones(len(rows), np.float32),) * 3)
-    english = features[:, -1]
-    assert english[posts == 0].tolist() == [0, 0, np.float32(0.2), np.float32(0.7)]
-    assert not english[posts == 1].any()
+    assert rows.tolist() == [0, 1]
+    english = np.array([0.2, 0.7], dtype=np.float32)
+    features = matrix(signals, posts, rows, *(np.ones(len(rows), np.float32),) * 3, english)
+    assert features[:, -1].tolist() == english.tolist()
+    assert not matrix(signals, posts, rows, *(np.ones(2, np.float32),) * 3, None)[:, -1].any()
 
 
 def test_removed_rows_are_never_candidates():
@@ -80,9 +77,10 @@ def test_features_of_a_batch_equal_those_of_each_post_alone():
 
     def features_of(batch: list[int]) -> list[np.ndarray]:
         bm25, shared, names, phrases = (score[batch] for score in scores)
-        signals = Signals(bm25, shared, post_mass[batch], cos[batch], ecos[batch], names, phrases)
+        signals = Signals(bm25, shared, post_mass[batch], cos[batch], names, phrases)
         posts, rows = candidates(signals, np.ones(8, dtype=bool), per_signal=3)
-        out = matrix(signals, posts, rows, *(mass[rows] for mass in masses))
+        english = ecos[batch][posts, rows]
+        out = matrix(signals, posts, rows, *(mass[rows] for mass in masses), english)
         return [out[posts == i] for i in range(len(batch))]
 
     together = features_of([0, 1, 2])

@@ -1,6 +1,6 @@
-"""The English encoder (monitors.minilm): all-MiniLM-L6-v2 in numpy, checked against the
-vectors sentence-transformers (PyTorch) gives for the same weights, and its place in the
-matcher and the config."""
+"""The English encoder (monitors.minilm): all-MiniLM-L6-v2 in onnxruntime, its fp32 graph
+checked against the vectors sentence-transformers (PyTorch) gives for the same weights,
+its int8 graph against the fp32 one, and its place in the matcher and the config."""
 
 import json
 
@@ -36,12 +36,23 @@ def english():
     return load_english_embedder("minilm")
 
 
-def test_vectors_are_the_reference_models(english):
+@pytest.fixture(scope="module")
+def fp32():
+    return minilm.MiniLmEmbedder(int8=False)
+
+
+def test_the_fp32_graph_is_the_reference_model(fp32):
+    vectors = fp32.encode(SENTENCES)
+    np.testing.assert_allclose(vectors[:, :6], REFERENCE_DIMS, atol=2e-5)
+    np.testing.assert_allclose(vectors @ vectors.T, REFERENCE_COSINES, atol=2e-5)
+
+
+def test_int8_vectors_stay_near_the_reference(english, fp32):
     vectors = english.encode(SENTENCES)
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(vectors[:, :6], REFERENCE_DIMS, atol=2e-5)
-    np.testing.assert_allclose(vectors @ vectors.T, REFERENCE_COSINES, atol=2e-5)
+    assert (np.einsum("ij,ij->i", vectors, fp32.encode(SENTENCES)) > 0.98).all()
+    np.testing.assert_allclose(vectors @ vectors.T, REFERENCE_COSINES, atol=0.02)
 
 
 def test_a_text_past_the_models_length_is_cut_and_empty_text_is_embedded(english):
@@ -53,6 +64,36 @@ def test_a_text_past_the_models_length_is_cut_and_empty_text_is_embedded(english
 def test_a_vector_does_not_depend_on_its_batch(english):
     alone = english.encode([SENTENCES[1]])[0]
     assert np.array_equal(alone, english.encode(SENTENCES)[1])
+
+
+def _safetensors(path, tensors):
+    """A .safetensors file: 8-byte header length, JSON header, then the tensors' bytes."""
+    header, data = {}, b""
+    for name, (dtype, array) in tensors.items():
+        raw = array.tobytes()
+        header[name] = {
+            "dtype": dtype,
+            "shape": list(array.shape),
+            "data_offsets": [len(data), len(data) + len(raw)],
+        }
+        data += raw
+    encoded = json.dumps(header).encode()
+    path.write_bytes(len(encoded).to_bytes(8, "little") + encoded + data)
+
+
+def test_checkpoint_tensors_are_read_in_slices_and_converted(tmp_path, monkeypatch):
+    monkeypatch.setattr(minilm.SafeTensors, "_SLICE", 7)
+    first = np.arange(12, dtype=np.float32).reshape(3, 4)
+    second = np.linspace(-1, 1, 25, dtype=np.float32).reshape(5, 5)
+    half = np.ones(3, dtype=np.float16)
+    path = tmp_path / "model.safetensors"
+    _safetensors(path, {"a": ("F32", first), "b": ("F32", second), "h": ("F16", half)})
+    tensors = minilm.SafeTensors(path)
+    np.testing.assert_array_equal(tensors.read("b"), second)
+    np.testing.assert_array_equal(tensors.read("a"), first)
+    assert tensors.read("b", np.float16).dtype == np.float16
+    with pytest.raises(ValueError, match="h is F16, not F32"):
+        tensors.read("h")
 
 
 CLAIMS = [
@@ -77,6 +118,38 @@ def test_english_posts_are_scored_with_the_english_cosine():
     # untranslated Russian has no English text: the English encoder does not read it
     _, russian = with_english.pair_features(Query("Диверсанты взяли заложников", lang="ru"))
     assert (russian[:, ecos] == 0).all()
+
+
+class Counting:
+    """An encoder that records what it was asked to read."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.read = inner, []
+        self.dim = inner.dim
+
+    def encode(self, texts):
+        self.read += texts
+        return self.inner.encode(texts)
+
+
+def test_claims_are_read_by_the_english_encoder_only_as_candidates_of_english_posts(english):
+    counting = Counting(english)
+    matcher = Matcher(load_embedder(), english=counting)
+    matcher.add_claims(CLAIMS)
+    matcher.rank("Беспилотник поджёг нефтебазу в Севастополе", lang="ru")
+    assert counting.read == []  # nothing English yet: the model need not even load
+    post = "Saboteurs have seized hostages in a border village, the governor says."
+    first = matcher.rank(post, lang="en")
+    claims_read = [text for text in counting.read if text != post]
+    assert counting.read.count(post) == 1 and CLAIMS[0].text in claims_read
+    assert len(claims_read) == len(set(claims_read)) <= len(CLAIMS)
+    counting.read.clear()
+    assert matcher.rank(post, lang="en") == first
+    assert counting.read == [post]  # claim vectors are kept
+    counting.read.clear()
+    matcher.add_claims([Claim("hostages", "Saboteurs took six hostages near Bryansk.")])
+    matcher.rank(post, lang="en")
+    assert "Saboteurs took six hostages near Bryansk." in counting.read
 
 
 def test_each_model_weighs_the_english_cosine_only_where_it_exists():

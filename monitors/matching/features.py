@@ -38,8 +38,6 @@ class Signals:
     shared: np.ndarray  # idf mass shared with the post, posts x claim rows
     post_mass: np.ndarray  # idf mass of each post's distinct terms (float64)
     cos: np.ndarray | None  # posts x claim rows, None without an embedder
-    # posts x claim rows, None without an English encoder; -inf on posts it does not read
-    ecos: np.ndarray | None
     names: np.ndarray  # name-key idf mass shared with the post, posts x claim rows
     phrases: np.ndarray  # term-bigram idf mass shared with the post, posts x claim rows
 
@@ -57,8 +55,6 @@ def candidates(
     _mark_top(chosen, signals.names, per_signal)
     if signals.cos is not None:
         _mark_top(chosen, np.where(alive, signals.cos, -np.inf), per_signal, floor=-np.inf)
-    if signals.ecos is not None:
-        _mark_top(chosen, np.where(alive, signals.ecos, -np.inf), per_signal, floor=-np.inf)
     posts, rows = np.nonzero(chosen & alive)
     return posts, rows
 
@@ -81,10 +77,12 @@ def matrix(
     claim_mass: np.ndarray,
     name_mass: np.ndarray,
     phrase_mass: np.ndarray,
+    english_cosines: np.ndarray | None,
 ) -> np.ndarray:
     """Feature rows (one per (post, row) pair, len(FEATURES) columns) in FEATURES order.
 
-    Pairs come grouped by post, as `candidates` returns them; the masses are per pair."""
+    Pairs come grouped by post, as `candidates` returns them; the masses and the English
+    encoder's cosines (None without it) are per pair."""
     bm25, shared = signals.bm25[posts, rows], signals.shared[posts, rows]
     # A post's divisors are summed in float64, then rounded to float32: what numpy does
     # with a Python float divisor, as when each post was scored alone.
@@ -108,8 +106,7 @@ def matrix(
         cols.update(
             cos=cos, cos_gap=cos - _group_max(posts, cos, -1.0), rr_cos=_reciprocal_rank(posts, cos)
         )
-    ecos = None if signals.ecos is None else signals.ecos[posts, rows]
-    cols["ecos"] = np.zeros(len(rows), np.float32) if ecos is None else np.maximum(ecos, 0.0)
+    cols["ecos"] = np.zeros(len(rows), np.float32) if english_cosines is None else english_cosines
     return np.stack([cols[name] for name in FEATURES], axis=1).astype(np.float32)
 
 

@@ -93,8 +93,9 @@ class Matcher:
     ) -> None:
         """`vector_map` (adapter.py) is applied to the cosines of posts the "full" model
         ranks; by default the one fitted with the calibration, None for raw cosines.
-        `english` embeds posts with English text and the claims a second time (minilm.py)
-        for the "full" model; without it, the "full-use" model scores those posts."""
+        `english` embeds posts with English text and their candidate claims a second time
+        (minilm.py) for the "full" model; without it, the "full-use" model scores those
+        posts."""
         self.embedder = embedder
         self.english = english if embedder is not None else None
         self.threshold = threshold
@@ -112,7 +113,9 @@ class Matcher:
         dim = embedder.dim if embedder is not None else 0
         self._vectors = GrowableArray(np.float32, dim)
         self._mapped = GrowableArray(np.float32, dim if vector_map is not None else 0)
-        self._english = GrowableArray(np.float32, english.dim if english is not None else 0)
+        # A claim's English vector, by row, made the first time an English post has the
+        # claim among its candidates: a stream with no English text never loads the model.
+        self._english_claims: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -130,8 +133,6 @@ class Matcher:
             self._vectors.extend(vectors)
             if self.vector_map is not None:
                 self._mapped.extend(adapter.adapt(vectors, self.vector_map))
-        if self.english is not None and claims:
-            self._english.extend(self.english.encode([claim_text(c) for c in claims]))
         for claim in claims:
             text = claim_text(claim)
             capitalised = capitalised_names(text)
@@ -157,6 +158,7 @@ class Matcher:
             self._terms.remove(row)
             self._names.remove(row)
             self._phrases.remove(row)
+            self._english_claims.pop(row, None)
 
     def rank(
         self,
@@ -179,9 +181,7 @@ class Matcher:
             return []
         parsed = [self._parse(item) for item in items]
         cosines = self._cosines(parsed)
-        pairs = zip(
-            parsed, *self._pairs(parsed, cosines, self._english_cosines(parsed)), strict=True
-        )
+        pairs = zip(parsed, *self._pairs(parsed, cosines), strict=True)
         return [
             self._matches(item, rows, matrix, None if cosines is None else cosines[i], k, floor)
             for i, (item, rows, matrix) in enumerate(pairs)
@@ -190,7 +190,7 @@ class Matcher:
     def pair_features(self, item: Query) -> tuple[list[str], np.ndarray]:
         """Candidate claim ids and their feature rows (what `fit` learns from)."""
         parsed = [self._parse(item)]
-        [rows], [matrix] = self._pairs(parsed, self._cosines(parsed), self._english_cosines(parsed))
+        [rows], [matrix] = self._pairs(parsed, self._cosines(parsed))
         return [self._claims[r].claim.id for r in rows], matrix
 
     def _parse(self, item: Query) -> _Parsed:
@@ -245,20 +245,38 @@ class Matcher:
                 cosines[chosen] = (claims.view() @ self._query_side(vectors[chosen], side).T).T
         return cosines
 
-    def _english_cosines(self, parsed: Sequence[_Parsed]) -> np.ndarray | None:
-        """The English encoder's cosines (items x rows) of items with English text, their
-        translation when they have one; -inf for the rest. It reads the whole text: a
-        tweet's footer names who spoke, and without it CheckThat! dev MAP@5 fell 0.914 ->
-        0.902."""
+    def _english_cosines(
+        self, parsed: Sequence[_Parsed], posts: np.ndarray, rows: np.ndarray
+    ) -> np.ndarray | None:
+        """The English encoder's cosine for each candidate (post, row) pair whose post has
+        English text (its translation when it has one), 0 for the rest. It reads the whole
+        text: a tweet's footer names who spoke, and without it CheckThat! dev MAP@5 fell
+        0.914 -> 0.902."""
         if self.english is None:
             return None
-        cosines = np.full((len(parsed), len(self._english.view())), -np.inf, dtype=np.float32)
-        chosen = [i for i, p in enumerate(parsed) if p.english]
-        if chosen:
-            texts = [parsed[i].query.translation or parsed[i].query.text for i in chosen]
-            vectors = self.english.encode(texts)
-            cosines[chosen] = (self._english.view() @ vectors.T).T
+        cosines = np.zeros(len(rows), dtype=np.float32)
+        readers = [i for i, p in enumerate(parsed) if p.english]
+        if not readers:
+            return cosines
+        vectors = self.english.encode(
+            [parsed[i].query.translation or parsed[i].query.text for i in readers]
+        )
+        slot = np.full(len(parsed), -1)
+        slot[readers] = np.arange(len(readers))
+        read = np.flatnonzero(slot[posts] >= 0)
+        claims = self._english_vectors(rows[read])
+        # row by row, so that a pair scores the same in any batch
+        products = (claims * vectors[slot[posts[read]]]).sum(axis=1)
+        cosines[read] = np.maximum(products, 0.0)
         return cosines
+
+    def _english_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The claims' English vectors (one per row given), encoding those not made yet."""
+        missing = [int(r) for r in np.unique(rows) if int(r) not in self._english_claims]
+        if missing:
+            vectors = self.english.encode([self._claims[r].text for r in missing])
+            self._english_claims.update(zip(missing, vectors, strict=True))
+        return np.stack([self._english_claims[int(r)] for r in rows]).reshape(-1, self.english.dim)
 
     def _maps(self, item: _Parsed) -> bool:
         """Whether the item's cosines go through the vector map: it was fitted on English
@@ -276,7 +294,6 @@ class Matcher:
         self,
         items: Sequence[_Parsed],
         cosines: np.ndarray | None,
-        english_cosines: np.ndarray | None,
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Each item's candidate claim rows and their feature rows."""
         bm25, shared = self._terms.score_many([item.terms for item in items])
@@ -285,7 +302,6 @@ class Matcher:
             shared=shared,
             post_mass=np.array([self._terms.query_idf_mass(item.terms) for item in items]),
             cos=cosines,
-            ecos=english_cosines,
             names=self._names.score_many([list(item.names) for item in items])[1],
             phrases=self._phrases.score_many([item.phrases for item in items])[1],
         )
@@ -297,6 +313,7 @@ class Matcher:
             self._terms.doc_idf_mass(rows),
             self._names.doc_idf_mass(rows),
             self._phrases.doc_idf_mass(rows),
+            self._english_cosines(items, posts, rows),
         )
         ends = np.searchsorted(posts, np.arange(1, len(items)))
         return np.split(rows, ends), np.split(matrix, ends)
