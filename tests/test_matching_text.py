@@ -105,6 +105,26 @@ def test_names_meet_where_the_stemmers_cut_them_differently():
     assert not meet("Коренево", "Krynky")
 
 
+def test_names_meet_across_spelling_conventions():
+    def meet(post: str, claim: str) -> bool:
+        return bool(name_keys(post, probing=True).keys() & name_keys(claim).keys())
+
+    # Ukrainian apostrophes stay inside the name
+    assert meet("звільнили Куп'янськ", "Kupiansk") and meet("у Слов’янську", "Sloviansk")
+    # short English names keep the s the stemmer would cut
+    assert meet("Харрис", "Harris") and meet("ХАМАС", "Hamas") and meet("Шахеды", "Shaheds")
+    assert meet("американцы", "Americans") is False  # lower case: not a name
+    assert meet("Американцы", "Americans")
+    # German sch and z; the Ukrainian prothetic в
+    assert meet("Шольц", "Scholz") and meet("Франц", "Franz")
+    assert meet("Угледар", "Vuhledar") and meet("Вугледар", "Vuhledar")
+    assert not meet("Угледар", "Lyman") and not meet("Шольц", "Shoigu")
+    # a region named after its centre, which may or may not end in -sk in English
+    assert meet("на Брянщині", "Bryansk") and meet("на Курщине", "Kursk")
+    assert meet("Сумщину", "Sumy") and meet("Донеччині", "Donetsk")
+    assert not meet("Мужчина", "Musk") and not meet("Сумщину", "Smith")
+
+
 def test_cognates_meet_across_scripts_on_their_letters_not_their_consonants():
     def meet(post_word: str, post_lang: str, claim_word: str) -> bool:
         probes = set(cognate_probes(stem(post_word, post_lang)))

@@ -20,6 +20,7 @@ _LATIN = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e 
 _CYR = dict(zip(_CYRILLIC, _LATIN.split(), strict=True))
 _DIGRAPHS = (
     ("shch", "S"),
+    ("sch", "S"),  # German: Scholz, Шольц
     ("zh", "Z"),
     ("kh", "G"),  # х and h meet: Хантер, Hunter; Херсон, Kherson
     ("ch", "C"),
@@ -35,9 +36,15 @@ _VOWELS = re.compile(r"[aeiouy]+")
 # A leading vowel stays as one mark: without it Украины (krn) would be Krynky's prefix.
 _LEADING_VOWELS = re.compile(r"^[aeiouy]+")
 _REPEAT = re.compile(r"(.)\1+")
+_GERMAN_Z = re.compile(r"(?<=[lnr])z$")  # Scholz, Franz: Шольц, Франц
+# A region named after its centre: Брянщина, Сумщина, Белгородчина (the stem, case gone)
+_REGION = re.compile(r"(?P<centre>[а-яіїєґ]{3,}?)[щч]ин")
+# Ukrainian puts в before a leading у (Вугледар, Vuhledar), Russian does not (Угледар)
+_PROTHETIC_V = re.compile(r"^vu")
 _MIN_PREFIX = 3  # shorter skeletons meet only their equals
 SurfaceKeys = tuple[tuple[str, ...], ...]  # `name_key` of each word of a capitalised word
-_CAPITALISED = re.compile(r"(?<![\w@#])[A-ZА-ЯЁІЇЄҐЎ][^\W\d_]{2,}")
+# inner apostrophes are letters' business in Ukrainian: Куп'янськ, Слов'янськ
+_CAPITALISED = re.compile(r"(?<![\w@#'’ʼ])[A-ZА-ЯЁІЇЄҐЎ](?:[^\W\d_]|['’ʼ](?=[^\W\d_])){2,}")
 
 
 def transliterate(word: str) -> str:
@@ -51,13 +58,22 @@ def name_key(word: str) -> tuple[str, ...]:
     # The same key whatever the text's language: a Latin name takes the English stemmer,
     # a Cyrillic one loses only its case ending (the Ukrainian rules), since Snowball's
     # Russian stemmer cuts names like nouns (Байден -> байд).
-    latin = transliterate(stem(word, "uk"))
-    for digraph, symbol in _DIGRAPHS:
-        latin = latin.replace(digraph, symbol)
-    skeleton = _REPEAT.sub(r"\1", _VOWELS.sub("", _LEADING_VOWELS.sub("V", latin.translate(_FOLD))))
+    skeleton = _skeleton(stem(word, "uk"))
+    if len(skeleton) < _MIN_PREFIX and word.isascii():
+        # The English stemmer leaves short names too little: Harris -> harri, Hamas -> hama,
+        # where Харрис and ХАМАС keep their s (a Cyrillic name loses only a case ending).
+        skeleton = _skeleton(word)
     if len(skeleton) < 2 or not skeleton.isalpha():
         return ()
     return ("~" + skeleton, *("^" + skeleton[:n] for n in range(_MIN_PREFIX, len(skeleton))))
+
+
+def _skeleton(word: str) -> str:
+    """A stem's consonant skeleton, spelling variants folded (see the module docstring)."""
+    latin = _PROTHETIC_V.sub("u", _GERMAN_Z.sub("ts", transliterate(word)))
+    for digraph, symbol in _DIGRAPHS:
+        latin = latin.replace(digraph, symbol)
+    return _REPEAT.sub(r"\1", _VOWELS.sub("", _LEADING_VOWELS.sub("V", latin.translate(_FOLD))))
 
 
 @lru_cache(maxsize=4_096)
@@ -98,8 +114,20 @@ def _surface_keys(surface: str) -> SurfaceKeys:
     return tuple(
         keys
         for word in words(clean(surface))
-        if word not in STOP_WORDS and (keys := name_key(word))
+        if word not in STOP_WORDS
+        for keys in _word_keys(word)
+        if keys
     )
+
+
+def _word_keys(word: str) -> tuple[tuple[str, ...], ...]:
+    """`name_key` of a word; a region named after its centre meets the centre, whose English
+    name may end in -sk or not: Брянщина as брян and брянск (Bryansk), Сумщина as сум
+    (Sumy), Курщина as курск (Kursk)."""
+    region = _REGION.fullmatch(stem(word, "uk"))
+    if region is None:
+        return (name_key(word),)
+    return name_key(region["centre"]), name_key(region["centre"] + "ск")
 
 
 # International words keep their letters, vowels included, across scripts (система /
