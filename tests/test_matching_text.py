@@ -1,12 +1,33 @@
 """Tokenising, stemming and the transliteration bridge (monitors.matching.text/translit)."""
 
-from monitors.matching.text import embed_text, gloss, stem, surface_forms, terms
+from monitors.matching.text import (
+    embed_text,
+    gloss,
+    run_together_terms,
+    stem,
+    surface_forms,
+    terms,
+)
 from monitors.matching.translit import cognate_index_keys, cognate_probes, name_keys
 
 
 def test_terms_unpack_tweet_markup_and_keep_numbers():
     got = terms("RT @IlhanMN: #IranUsa hostages, 1,000 troops and 3.5% https://t.co/x")
     assert got == ["ilhan", "mn", "iran", "usa", "hostag", "1000", "troop", "3.5"]
+
+
+def test_run_together_tags_split_where_both_parts_are_known():
+    known = {"fyre", "festiv", "stoneman", "shoot", "georg", "soro", "air"}.__contains__
+    text = "#Fyrefestival chaos, #stonemanshooting: @georgesoros #hoaxes #airstrike #Short"
+    assert run_together_terms(text, known) == [
+        "fyre",
+        "festiv",
+        "stoneman",
+        "shoot",
+        "georg",
+        "soro",
+    ]  # #airstrike: strike is unknown; #hoaxes, #Short: too short to hold two words
+    assert run_together_terms("#FyreFestival is camel case, split by terms()", known) == []
 
 
 def test_stop_words_dropped_but_negation_kept():

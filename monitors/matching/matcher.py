@@ -26,7 +26,13 @@ from monitors.matching.calibration import MODELS, Model
 from monitors.matching.explain import reasons
 from monitors.matching.glossary import english_term
 from monitors.matching.stance import refutation_cue, stance
-from monitors.matching.text import embed_text, for_encoder, surface_forms, terms
+from monitors.matching.text import (
+    embed_text,
+    for_encoder,
+    run_together_terms,
+    surface_forms,
+    terms,
+)
 from monitors.matching.translit import (
     MIN_COGNATE,
     SurfaceKeys,
@@ -196,6 +202,7 @@ class Matcher:
     def _parse(self, item: Query) -> _Parsed:
         english_text = reads_as_english(item.text, item.lang)
         post_terms = terms(item.text, item.lang)
+        post_terms += run_together_terms(item.text, lambda term: self._terms.idf(term) > 0)
         phrases = set(_bigrams(post_terms))
         capitalised = capitalised_names(item.text)
         names = surfaces_by_key(capitalised, probing=True)

@@ -54,6 +54,24 @@ def clean(text: str) -> str:
     return _fold(_HANDLE.sub(lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text))
 
 
+_RUN_TOGETHER = re.compile(r"[@#]([A-Za-z][a-z]{7,})\b")  # #Fyrefestival, @georgesoros
+_MIN_PART = 4
+
+
+def run_together_terms(text: str, known: Callable[[str], bool]) -> list[str]:
+    """Terms of the lower-case tags and handles that join two `known` terms: #fyrefestival
+    gives fyre and festiv, #stonemanshooting stoneman and shoot. Camel case is split by
+    `clean` already; joined lower case needs a vocabulary to find the seam."""
+    found = []
+    for tag in map(str.lower, _RUN_TOGETHER.findall(text)):
+        for cut in range(len(tag) - _MIN_PART, _MIN_PART - 1, -1):  # longest first part first
+            parts = [stem(tag[:cut], "en"), stem(tag[cut:], "en")]
+            if all(known(part) for part in parts):
+                found += parts
+                break
+    return found
+
+
 def _fold(text: str) -> str:
     return text.lower().replace("ё", "е").replace("ʼ", "'").replace("’", "'")
 
