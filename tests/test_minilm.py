@@ -152,6 +152,17 @@ def test_claims_are_read_by_the_english_encoder_only_as_candidates_of_english_po
     assert "Saboteurs took six hostages near Bryansk." in counting.read
 
 
+def test_an_english_post_with_no_claim_to_read_against(english):
+    counting = Counting(english)
+    matcher = Matcher(load_embedder(), english=counting)
+    post = "Saboteurs have seized hostages in a border village."
+    assert matcher.rank(post, lang="en") == []
+    matcher.add_claims(CLAIMS[:1])
+    matcher.remove_claim(CLAIMS[0].id)
+    assert matcher.rank(post, lang="en") == []
+    assert counting.read == []  # nothing to compare with, nothing read
+
+
 def test_each_model_weighs_the_english_cosine_only_where_it_exists():
     assert MODELS["full"].weights[FEATURES.index("ecos")] != 0
     for name in ("full-use", "crossling", "lexical"):

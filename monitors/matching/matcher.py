@@ -262,15 +262,15 @@ class Matcher:
         if self.english is None:
             return None
         cosines = np.zeros(len(rows), dtype=np.float32)
-        readers = [i for i, p in enumerate(parsed) if p.english]
-        if not readers:
+        read = np.flatnonzero(np.array([p.english for p in parsed], dtype=bool)[posts])
+        if not len(read):  # no English text, or no claim to read it against
             return cosines
+        readers = np.unique(posts[read])
         vectors = self.english.encode(
             [parsed[i].query.translation or parsed[i].query.text for i in readers]
         )
-        slot = np.full(len(parsed), -1)
+        slot = np.zeros(len(parsed), dtype=np.intp)
         slot[readers] = np.arange(len(readers))
-        read = np.flatnonzero(slot[posts] >= 0)
         claims = self._english_vectors(rows[read])
         # row by row, so that a pair scores the same in any batch
         products = (claims * vectors[slot[posts[read]]]).sum(axis=1)
@@ -283,7 +283,7 @@ class Matcher:
         if missing:
             vectors = self.english.encode([self._claims[r].text for r in missing])
             self._english_claims.update(zip(missing, vectors, strict=True))
-        return np.stack([self._english_claims[int(r)] for r in rows]).reshape(-1, self.english.dim)
+        return np.stack([self._english_claims[int(r)] for r in rows])
 
     def _maps(self, item: _Parsed) -> bool:
         """Whether the item's cosines go through the vector map: it was fitted on English
