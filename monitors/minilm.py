@@ -158,10 +158,11 @@ class _BertGraph(GraphBuilder):
         head = _WIDTH // _HEADS
         attention = f"{prefix}attention.self."
         parts = ("query", "key", "value")
-        qkv = self._linear(
+        qkv = self._dense(  # the three projections as one product
             x,
-            np.concatenate([get(f"{attention}{p}.weight") for p in parts]),
+            np.concatenate([get(f"{attention}{p}.weight") for p in parts]).T,
             np.concatenate([get(f"{attention}{p}.bias") for p in parts]),
+            self.int8,
         )
         qkv = self._node("Reshape", qkv, self._const("qkv_shape", np.array([-1, 3, _HEADS, head])))
         qkv = self._node("Transpose", qkv, perm=[1, 2, 0, 3])  # 3 x heads x tokens x head
@@ -174,26 +175,18 @@ class _BertGraph(GraphBuilder):
         weights = self._node("Softmax", self._node("Mul", scores, scale), axis=-1)
         attended = self._node("Transpose", self._node("MatMul", weights, v), perm=[1, 0, 2])
         attended = self._node("Reshape", attended, self._const("rows", np.array([-1, _WIDTH])))
-        out = self._linear(
-            attended,
-            get(f"{prefix}attention.output.dense.weight"),
-            get(f"{prefix}attention.output.dense.bias"),
-        )
+        out = self._linear(attended, get, f"{prefix}attention.output.dense")
         x = self._layernorm_of(
             self._node("Add", x, out), get, f"{prefix}attention.output.LayerNorm"
         )
-        hidden = self._linear(
-            x, get(f"{prefix}intermediate.dense.weight"), get(f"{prefix}intermediate.dense.bias")
-        )
+        hidden = self._linear(x, get, f"{prefix}intermediate.dense")
         hidden = self._node("Gelu", hidden, domain="com.microsoft")  # erf's, as BERT's
-        down = self._linear(
-            hidden, get(f"{prefix}output.dense.weight"), get(f"{prefix}output.dense.bias")
-        )
+        down = self._linear(hidden, get, f"{prefix}output.dense")
         return self._layernorm_of(self._node("Add", x, down), get, f"{prefix}output.LayerNorm")
 
-    def _linear(self, x: str, weight: np.ndarray, bias: np.ndarray) -> str:
-        """A PyTorch Linear (weight: outputs x inputs)."""
-        return self._dense(x, weight.T, bias, self.int8)
+    def _linear(self, x: str, get: Callable[[str], np.ndarray], name: str) -> str:
+        """The checkpoint's Linear `name` (its weight is outputs x inputs)."""
+        return self._dense(x, get(f"{name}.weight").T, get(f"{name}.bias"), self.int8)
 
     def _layernorm_of(self, x: str, get: Callable[[str], np.ndarray], name: str) -> str:
         return self._layernorm(x, get(f"{name}.weight"), get(f"{name}.bias"), _EPS)
