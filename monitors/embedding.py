@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -36,6 +36,25 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+T = TypeVar("T")
+
+
+class Lazy(Generic[T]):
+    """A model built on first use, once, whichever thread asks first: loading takes
+    seconds and memory that a run which never needs the model should not pay."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> T:
+        with self._lock:
+            if self._value is None:
+                self._value = self._build()
+            return self._value
+
+
 def truncate(text: str, limit: int = MAX_CHARS) -> str:
     """Cut at a word boundary at most `limit` characters in."""
     if len(text) <= limit:
@@ -50,25 +69,16 @@ class UseEmbedder:
     dim = 512
 
     def __init__(self, threads: int = 1, max_chars: int = MAX_CHARS, int8_cnn: bool = True) -> None:
-        self._threads = threads
         self._max_chars = max_chars
         # int8 CNN layers (monitors.use_onnx): 3.8x the reference's speed with pair
         # cosines within 0.012 of it (mean 0.0011); without, the reference's fp32 at 1.5x.
-        self._int8_cnn = int8_cnn
-        self._model: _UseModel | None = None
-        self._lock = threading.Lock()
+        self._model = Lazy(lambda: _UseModel(threads, int8_cnn))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         batch = [truncate(t, self._max_chars) or " " for t in texts]
-        return _normalise(self._load().encode(batch))
-
-    def _load(self) -> _UseModel:  # imported lazily to keep start-up instant
-        with self._lock:
-            if self._model is None:
-                self._model = _UseModel(self._threads, self._int8_cnn)
-            return self._model
+        return _normalise(self._model().encode(batch))
 
 
 class _UseModel:

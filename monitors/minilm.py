@@ -16,13 +16,13 @@ The fp32 graph equals sentence-transformers' vectors to 1e-7 in cosine.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 from onnx import TensorProto, helper
 
+from monitors.embedding import Lazy
 from monitors.onnx_graph import GraphBuilder, session
 
 MAX_TOKENS = 256  # what the model was trained with (sentence_bert_config.json)
@@ -54,21 +54,13 @@ class MiniLmEmbedder:
     dim = _WIDTH
 
     def __init__(self, int8: bool = True) -> None:
-        self._int8 = int8
-        self._model: _Bert | None = None
-        self._lock = threading.Lock()
+        self._model = Lazy(lambda: _Bert(model_dir(), int8))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._load()
+        model = self._model()
         return np.stack([model(text) for text in texts])
-
-    def _load(self) -> _Bert:
-        with self._lock:
-            if self._model is None:
-                self._model = _Bert(model_dir(), self._int8)
-            return self._model
 
 
 class _Bert:
