@@ -25,6 +25,11 @@ CLAIM = "Saboteurs took six hostages in Bryansk region."
         "Інформація про заручників не підтверджується.",
         "Це фейк російської пропаганди.",
         "Повідомлення не відповідають дійсності.",
+        "Officials are denying it; the reports are baseless.",
+        "The ministry called the claims unfounded and fabricated.",
+        "Песков назвал сообщения о заложниках чистой выдумкой.",
+        "Все обвинения на этот счёт голословны.",
+        "У ЦПД назвали це безпідставними та вигаданими чутками.",
     ],
 )
 def test_denials_refute(post):
@@ -52,10 +57,36 @@ def test_plain_reports_support_when_matched(post):
         "Unconfirmed reports of hostages in Bryansk.",
         "Якобы диверсанты взяли заложников.",
         "Нібито диверсанти взяли заручників.",
+        "Saboteurs took hostages, the governor said; Reuters could not independently verify it.",
+        "Reuters не удалось независимо проверить сообщения о заложниках.",
+        "Reuters не вдалося перевірити повідомлення про заручників.",
     ],
 )
 def test_hedged_reports_are_unclear(post):
     assert stance(post, CLAIM, matched=True) == "unclear"
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        "There is no information about hostages, the governor says.",
+        "Информации о заложниках нет, сообщил губернатор.",
+        "В Кремле не располагают информацией о заложниках.",
+        "Інформації про заручників немає.",
+    ],
+)
+def test_no_word_of_what_the_claim_says_refutes_it(post):
+    assert refutation_cue(post) is None  # not a denial by itself
+    assert stance(post, CLAIM, matched=True) == "refutes"
+    assert stance_module.denial(post, CLAIM)
+
+
+def test_no_word_of_something_else_is_no_denial():
+    post = "Дроны атаковали нефтебазу в Брянске. Информации о пострадавших нет."
+    claim = "Drones attacked an oil depot in Bryansk."
+    assert stance_module.denial(post, claim) is None
+    assert stance(post, claim, matched=True) == "supports"
+    assert stance("Официальной информации пока нет.", CLAIM, matched=True) != "refutes"
 
 
 def test_denial_supports_a_claim_that_is_itself_a_denial():

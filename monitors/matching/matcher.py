@@ -25,7 +25,7 @@ from monitors.matching.bm25 import Bm25Index
 from monitors.matching.calibration import MODELS, Model
 from monitors.matching.explain import reasons
 from monitors.matching.glossary import english_term
-from monitors.matching.stance import refutation_cue, stance
+from monitors.matching.stance import denial, stance
 from monitors.matching.text import (
     embed_text,
     for_encoder,
@@ -342,7 +342,6 @@ class Matcher:
         if not len(order):
             return []
         post_text = " ".join(filter(None, (item.query.text, item.query.translation)))
-        cue = refutation_cue(post_text)
         found = []
         for j in order:
             entry = self._claims[rows[j]]
@@ -363,7 +362,7 @@ class Matcher:
                         item.terms,
                         item.names,
                         self._terms.idf,
-                        cue=cue,
+                        cue=denial(post_text, entry.text),
                         cosine=None if cosine is None else float(cosine[rows[j]]),
                     ),
                 )

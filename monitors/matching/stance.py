@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from monitors.matching.text import terms
 from monitors.models import Stance
 
 _REFUTE = (
@@ -17,10 +18,10 @@ _REFUTE = (
     r"\bfake\b",
     r"\bhoax\b",
     r"\bdebunk",
-    r"\bden(?:y|ies|ied|ial)\b",
+    r"\bden(?:y|ies|ied|ial|ying)\b",
     r"\brefut",
     r"\bnot (?:been )?(?:confirmed|true|happen)",
-    r"\bno (?:information|evidence|sign|truth)\b",
+    r"\bno truth\b",
     r"\bfalse(?:ly)?\b",
     r"\bdisinformation\b",
     r"\bmisinformation\b",
@@ -29,6 +30,9 @@ _REFUTE = (
     r"\bdoes not correspond to reality\b",
     r"\bnever happened\b",
     r"\buntrue\b",
+    r"\bunfounded\b",
+    r"\bbaseless\b",
+    r"\bfabricat",
     # Russian
     r"\bфейк",
     r"\bопроверг",
@@ -36,7 +40,6 @@ _REFUTE = (
     r"\bне подтвержда",
     r"\bне подтвердил",
     r"\bне соответству\w* действительности",
-    r"\bнет (?:никакой )?информации",
     r"\bдезинформац",
     r"\bложн\w*",
     r"\bложь\b",
@@ -44,6 +47,8 @@ _REFUTE = (
     r"\bнеправд",
     r"\bне соответствует",
     r"\bне имеет отношения",
+    r"\bвыдумк",  # «чистой выдумкой»
+    r"\bголословн",
     # Ukrainian
     r"\bфейк",
     r"\bспрост",
@@ -51,12 +56,17 @@ _REFUTE = (
     r"\bне підтвердил",
     r"\bнеправд",
     r"\bне відповіда\w* дійсності",
-    r"\bнемає (?:жодної )?інформації",
     r"\bдезінформац",
     r"\bвигадк",
+    r"\bвигадан",
+    r"\bбезпідставн",
     r"\bбрехн",
 )
 _HEDGE = (
+    # the live blogs' own formula, and the agencies'
+    r"\bcould not (?:be )?(?:independently )?(?:verif|confirm)",
+    r"\bне удалось (?:независимо )?(?:проверить|подтвердить)",
+    r"\bне вдалося (?:незалежно )?(?:перевірити|підтвердити)",
     r"\bunconfirmed\b",
     r"\bunverified\b",
     r"\breportedly\b",
@@ -71,6 +81,21 @@ _HEDGE = (
     r"\bймовірно\b",
     r"\bчутк",
     r"\bза неперевірен",
+)
+# "No information about X" denies a claim about X, but a report of a strike that adds
+# "информации о пострадавших нет" (no word of casualties) does not deny the strike: these
+# count only when X is something the claim speaks of.
+_ABSENCE = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"\bno (?:information|evidence|sign|confirmation) (?:of|about|on|that) "
+        r"(?P<what>\w+(?: \w+)?)",
+        r"\bнет (?:никакой )?информации (?:о|об|про) (?P<what>\w+(?: \w+)?)",
+        r"\bинформаци\w* (?:о|об|про) (?P<what>\w+(?: \w+)?) нет\b",
+        r"\bне располага\w* (?:\w+ )?информаци\w* (?:о|об) (?P<what>\w+(?: \w+)?)",
+        r"\bнемає (?:жодної )?інформації (?:про|щодо) (?P<what>\w+(?: \w+)?)",
+        r"\bінформаці\w* (?:про|щодо) (?P<what>\w+(?: \w+)?) немає\b",
+    )
 )
 # Characters re.IGNORECASE equates with a Latin or Cyrillic letter although str.lower()
 # does not turn them into it (dotted/dotless i, long s, old Cyrillic letter forms).
@@ -118,12 +143,36 @@ def refutation_cue(text: str) -> str | None:
     return found.group() if found else None
 
 
+def denial(post: str, claim: str) -> str | None:
+    """The phrase by which `post` denies `claim`: a denial cue, or "no information about
+    X" where X is something the claim speaks of (shown to the analyst as evidence)."""
+    cue = refutation_cue(post)
+    if cue is not None:
+        return cue
+    absences = _absences(post)
+    if not absences:
+        return None
+    spoken_of = set(terms(claim))
+    return next((phrase for phrase, what in absences if what & spoken_of), None)
+
+
+@lru_cache(maxsize=512)
+def _absences(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each "no information about X" phrase of a text, with the terms of X."""
+    text = text.replace("ё", "е").replace("Ё", "Е")
+    return tuple(
+        (found.group(), frozenset(terms(found["what"])))
+        for pattern in _ABSENCE
+        for found in pattern.finditer(text)
+    )
+
+
 def stance(post: str, claim: str, *, matched: bool) -> Stance:
     """Stance of a post towards a claim it matched; `matched` says whether it alerted.
 
     A claim that is itself a denial ("the Kremlin denied ...") is supported by a post
     that denies, so a denial only refutes a claim that asserts."""
-    if refutation_cue(post):
+    if denial(post, claim):
         if not refutation_cue(claim):
             return "refutes"
         return "supports" if matched else "unclear"
