@@ -7,9 +7,10 @@ Prints MAP@5 on dev and train for both, the Matcher's ms per post (batched, clai
 already indexed; that first pass also makes the claims' English vectors), then alert
 precision/recall on the cross-lingual check set (its dev split is held out from fitting;
 "all" includes the train half that set the crossling model's scale). The English encoder
-is on here unless `--english none` (the config's default: the "full-use" model). Train
-figures are on the posts the vector map and the models were fitted on, so only dev says
-how well the Matcher ranks. The last line holds every figure as key=value.
+is on here unless `--english none` (the "full-use" model, as with `english_embedder`
+"none", or "auto" with translation off). Train figures are on the posts the vector map and
+the models were fitted on, so only dev says how well the Matcher ranks. The last line
+holds every figure as key=value.
 
 `--crossling benchmarks/data/crossling_heldout` measures a 105-post set (15 claims, all
 "dev") written after the matcher and its glossary were tuned, by someone who had not read

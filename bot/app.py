@@ -303,11 +303,19 @@ async def _seed(store: Store, clusterer: Clusterer, config: Config) -> None:
 
 def configured_matcher(config: Config, embedder: Embedder | None) -> Matcher:
     """The matcher the config asks for, around `embedder`. The English encoder's weights
-    are a separate install, so their absence is the operator's to fix (exit status 2)."""
+    are a separate install: asked for by name, their absence is the operator's to fix
+    (exit status 2); by "auto", it is a warning and English posts are read without it."""
+    name = config.matching.english_embedder
+    if name == "auto":
+        name = "minilm" if config.translation.backend != "none" else "none"
     english = None
     if embedder is not None:
         try:
-            english = load_english_embedder(config.matching.english_embedder)
+            english = load_english_embedder(name)
         except MissingModel as exc:
-            raise ConfigError(f'matching.english_embedder: {exc} (or set it to "none")') from None
+            if config.matching.english_embedder != "auto":
+                raise ConfigError(
+                    f'matching.english_embedder: {exc} (or set it to "none")'
+                ) from None
+            log.warning("matching.english_embedder = auto: %s; ranking without it", exc)
     return Matcher(embedder, threshold=config.alerts.threshold, english=english)

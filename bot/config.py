@@ -195,8 +195,9 @@ class DigestConfig(_Model):
 class MatchingConfig(_Model):
     embedder: Literal["use-multilingual", "use-multilingual-fp32", "none"] = "use-multilingual"
     # a second encoder for posts with English text (their own or a translation): better
-    # English ranking for 7 ms a post and 60 MB, so asked for rather than default
-    english_embedder: Literal["minilm", "none"] = "none"
+    # English ranking for 7 ms a post and 60 MB. "auto": on when translation is, since
+    # every post then has English text; without it, such posts are rare on these channels
+    english_embedder: Literal["auto", "minilm", "none"] = "auto"
     top_k: int = Field(default=3, ge=1, le=50)
     # A match is the calibrated probability that the post carries the claim: below this
     # it is unrelated chatter, not worth a row (on ru-news, 73% of top-3 matches).

