@@ -51,6 +51,11 @@ def test_glossary_bridges_general_news_words():
     assert "lower" in terms("Рада знизила вік", "uk")
 
 
+def test_glossary_bridges_the_russian_names_of_ukrainian_places():
+    assert "bakhmut" in terms("ЧВК выходит из Артёмовска", "ru")
+    assert "dnipro" in terms("Днепропетровск", "ru") and "kremenchuk" in terms("Кременчуг", "ru")
+
+
 def test_ukrainian_and_belarusian_suffix_stripping():
     assert stem("заручників", "uk") == stem("заручники", "uk") == "заручник"
     assert stem("вайскоўцаў", "be") == "вайскоўц"
