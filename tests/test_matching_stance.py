@@ -92,6 +92,8 @@ def test_no_word_of_something_else_is_no_denial():
 def test_denial_supports_a_claim_that_is_itself_a_denial():
     claim = "The Kremlin denied that Putin cancelled his trip."
     assert stance("В Кремле опровергли отмену поездки", claim, matched=True) == "supports"
+    claim = "The governor said there was no information about hostages."
+    assert stance("Информации о заложниках нет.", claim, matched=True) == "supports"
 
 
 @pytest.mark.parametrize(

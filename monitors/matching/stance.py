@@ -173,7 +173,7 @@ def stance(post: str, claim: str, *, matched: bool) -> Stance:
     A claim that is itself a denial ("the Kremlin denied ...") is supported by a post
     that denies, so a denial only refutes a claim that asserts."""
     if denial(post, claim):
-        if not refutation_cue(claim):
+        if not (refutation_cue(claim) or _absences(claim)):
             return "refutes"
         return "supports" if matched else "unclear"
     if _hedged(post) or not matched:
