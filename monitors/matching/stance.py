@@ -85,17 +85,27 @@ _HEDGE = (
 # "No information about X" denies a claim about X, but a report of a strike that adds
 # "информации о пострадавших нет" (no word of casualties) does not deny the strike: these
 # count only when X is something the claim speaks of.
-_ABSENCE = tuple(
-    re.compile(pattern, re.IGNORECASE)
-    for pattern in (
-        r"\bno (?:information|evidence|sign|confirmation) (?:of|about|on|that) "
-        r"(?P<what>\w+(?: \w+)?)",
-        r"\bнет (?:никакой )?информации (?:о|об|про) (?P<what>\w+(?: \w+)?)",
-        r"\bинформаци\w* (?:о|об|про) (?P<what>\w+(?: \w+)?) нет\b",
-        r"\bне располага\w* (?:\w+ )?информаци\w* (?:о|об) (?P<what>\w+(?: \w+)?)",
-        r"\bнемає (?:жодної )?інформації (?:про|щодо) (?P<what>\w+(?: \w+)?)",
-        r"\bінформаці\w* (?:про|щодо) (?P<what>\w+(?: \w+)?) немає\b",
-    )
+# Each alternative has one group, X; a text without one of _ABSENCE_WORDS has none.
+_ABSENCE = re.compile(
+    "|".join(
+        (
+            r"\bno (?:information|evidence|sign|confirmation) (?:of|about|on|that) (\w+(?: \w+)?)",
+            r"\bнет (?:никакой )?информации (?:о|об|про) (\w+(?: \w+)?)",
+            r"\bинформаци\w* (?:о|об|про) (\w+(?: \w+)?) нет\b",
+            r"\bне располага\w* (?:\w+ )?информаци\w* (?:о|об) (\w+(?: \w+)?)",
+            r"\bнемає (?:жодної )?інформації (?:про|щодо) (\w+(?: \w+)?)",
+            r"\bінформаці\w* (?:про|щодо) (\w+(?: \w+)?) немає\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+_ABSENCE_WORDS = (
+    "информаци",
+    "інформаці",
+    "no information",
+    "no evidence",
+    "no sign",
+    "no confirmation",
 )
 # Characters re.IGNORECASE equates with a Latin or Cyrillic letter although str.lower()
 # does not turn them into it (dotted/dotless i, long s, old Cyrillic letter forms).
@@ -160,10 +170,12 @@ def denial(post: str, claim: str) -> str | None:
 def _absences(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """Each "no information about X" phrase of a text, with the terms of X."""
     text = text.replace("ё", "е").replace("Ё", "Е")
+    folded = text.lower()
+    if not _FOLD_EXCEPTIONS.search(text) and not any(w in folded for w in _ABSENCE_WORDS):
+        return ()
     return tuple(
-        (found.group(), frozenset(terms(found["what"])))
-        for pattern in _ABSENCE
-        for found in pattern.finditer(text)
+        (found.group(), frozenset(terms(found[found.lastindex])))
+        for found in _ABSENCE.finditer(text)
     )
 
 
