@@ -118,8 +118,7 @@ def training_groups(
 ) -> tuple[np.ndarray, Groups, dict[str, Groups]]:
     """The vector map fitted on every labelled train post; `collect`'s groups with raw
     cosines; and with cosines through a map fitted without the post's fold, for each
-    "full" model: with the English encoder ("full") and without it ("full-use"). Only
-    "full" posts take the English encoder's candidates, so the others learn without."""
+    "full" model: with the English encoder's cosine ("full") and without it ("full-use")."""
     embedder = _Memo(embedder)  # every fold's matcher embeds the same claims
     english = _Memo(english) if english is not None else None
     by_id = {c.id: c for c in claims}

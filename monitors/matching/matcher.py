@@ -298,9 +298,7 @@ class Matcher:
         return np.concatenate([adapter.adapt(v[None], self.vector_map) for v in vectors])
 
     def _pairs(
-        self,
-        items: Sequence[_Parsed],
-        cosines: np.ndarray | None,
+        self, items: Sequence[_Parsed], cosines: np.ndarray | None
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Each item's candidate claim rows and their feature rows."""
         bm25, shared = self._terms.score_many([item.terms for item in items])
