@@ -56,6 +56,12 @@ def test_glossary_bridges_the_russian_names_of_ukrainian_places():
     assert "dnipro" in terms("Днепропетровск", "ru") and "kremenchuk" in terms("Кременчуг", "ru")
 
 
+def test_glossary_bridges_sumy_whose_stem_is_too_short_for_the_name_keys():
+    english = stem("sumy")
+    assert english in terms("удар по Сумах", "ru") and english in terms("удар по Сумах", "uk")
+    assert english in terms("в Сумской области", "ru") and english in terms("на Сумщині", "uk")
+
+
 def test_ukrainian_and_belarusian_suffix_stripping():
     assert stem("заручників", "uk") == stem("заручники", "uk") == "заручник"
     assert stem("вайскоўцаў", "be") == "вайскоўц"
