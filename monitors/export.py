@@ -30,6 +30,7 @@ CHANNEL_TYPES = frozenset(
 
 # "channel<id>" in forwarded_from_id; ASCII digits only, at most a 64-bit id.
 _CHANNEL_REF = re.compile(r"channel([0-9]{1,19})")
+_MAX_ID = 2**63 - 1
 # Telegram counts text in UTF-16 units, so an entity boundary can split a surrogate pair.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -168,12 +169,20 @@ def _chat_id(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise _Invalid(f'chat "id" is {_shown(value)}, expected an integer')
     if value >= 0:
-        return value
+        return _bounded(value, 'chat "id"')
     # Hand-made exports sometimes use the Bot API form -100<id>; Post wants the bare id.
     text = str(value)
     if not text.startswith("-100") or text == "-100":
         raise _Invalid(f'chat "id" is {value}, expected a bare channel id')
-    return int(text[4:])
+    return _bounded(int(text[4:]), 'chat "id"')
+
+
+def _bounded(value: int, what: str) -> int:
+    """A Telegram id (positive) that SQLite can store (64 bits): checked while parsing, so
+    a bad id fails the whole file before any of it is stored."""
+    if not 0 < value <= _MAX_ID:
+        raise _Invalid(f"{what} is {value}, out of range for an id")
+    return value
 
 
 def _post(msg: Any, channel_id: int, title: str) -> Post | None:
@@ -185,6 +194,7 @@ def _post(msg: Any, channel_id: int, title: str) -> Post | None:
     message_id = msg.get("id")
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         raise _Invalid('no integer "id"')
+    _bounded(message_id, '"id"')
     date = _date(msg, "date")
     if date is None:
         raise _Invalid('no "date"')
@@ -250,7 +260,7 @@ def _forward(msg: dict[str, Any]) -> ForwardOrigin | None:
     if name is None and from_id is None:
         return None
     ref = _CHANNEL_REF.fullmatch(from_id) if isinstance(from_id, str) else None
-    channel_id = int(ref.group(1)) if ref else None
+    channel_id = _bounded(int(ref.group(1)), '"forwarded_from_id"') if ref else None
     return ForwardOrigin(channel_id=channel_id, name=name if isinstance(name, str) else None)
 
 
@@ -268,4 +278,4 @@ def _optional_int(msg: dict[str, Any], key: str) -> int | None:
     value = msg.get(key)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         raise _Invalid(f'"{key}" is {_shown(value)}, expected an integer')
-    return value
+    return value if value is None else _bounded(value, f'"{key}"')

@@ -220,6 +220,12 @@ def test_broken_json_names_file_and_position(tmp_path):
         (chat(message(3, 17)), 'message 3: "text" is a JSON int'),
         (chat(message(3, ["a", {"type": "bold"}, 5])), "message 3: text entity 5"),
         (chat(message(3, reply_to_message_id="2")), "reply_to_message_id"),
+        # SQLite stores 64-bit integers: a larger id must fail the file, not the insert
+        (chat(id=2**64), 'chat "id" is 18446744073709551616, out of range'),
+        (chat(id=-(10**30)), 'chat "id" is 0, out of range'),
+        (chat({**message(3), "id": 2**63}), 'message 9223372036854775808: "id" is'),
+        (chat(message(3, reply_to_message_id=-1)), '"reply_to_message_id" is -1, out of'),
+        (chat(message(3, forwarded_from_id="channel" + "9" * 19)), '"forwarded_from_id"'),
     ],
 )
 def test_malformed_exports_raise_one_line_errors(tmp_path, data, expected):
