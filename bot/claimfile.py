@@ -9,47 +9,73 @@ from pathlib import Path
 
 from monitors.models import Claim
 
+MIN_CLAIM_CHARS = 3  # "claims add" and the config's [[claims]] ask as much
 
-def read_jsonl(path: Path, required: tuple[str, ...]) -> Iterator[dict]:
-    """Objects of a JSON-lines file; blank lines skipped; ValueError names file and line."""
+
+def read_jsonl(path: Path, required: tuple[str, ...]) -> Iterator[tuple[str, dict]]:
+    """(where, object) for each line of a JSON-lines file, where = "path:line" for error
+    messages; blank lines skipped; ValueError names file and line."""
     with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON: {exc.msg}") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{number}: expected a JSON object")
-            for key in required:
-                if key not in row:
-                    raise ValueError(f"{path}:{number}: missing field {key!r}")
-            yield row
+        try:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{number}"
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{where}: not JSON: {exc.msg}") from None
+                if not isinstance(row, dict):
+                    raise ValueError(f"{where}: expected a JSON object")
+                for key in required:
+                    if key not in row:
+                        raise ValueError(f"{where}: missing field {key!r}")
+                yield where, row
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not UTF-8 (byte {exc.start} of a line)") from None
 
 
 def read_claims(path: Path) -> list[Claim]:
-    """Claims from `{"id","text","title"?,"source"?,"source_url"?,"published"?}` lines."""
-    claims = []
-    for row in read_jsonl(path, ("id", "text")):
-        published = row.get("published")
-        claims.append(
-            Claim(
-                id=str(row["id"]),
-                text=str(row["text"]),
-                title=row.get("title"),
-                source=row.get("source"),
-                source_url=row.get("source_url"),
-                published=_instant(published, path) if published else None,
-                lang=row.get("lang") or "en",
-            )
-        )
-    return claims
+    """Claims from `{"id","text","title"?,"source"?,"source_url"?,"published"?,"lang"?}`
+    lines; a field of the wrong type is an error, not a claim stored as "None"."""
+    return [_claim(row, where) for where, row in read_jsonl(path, ("id", "text"))]
 
 
-def _instant(value: str, path: Path) -> datetime:
+def _claim(row: dict, where: str) -> Claim:
+    claim_id, text = row["id"], row["text"]
+    if (
+        not isinstance(claim_id, str | int)
+        or isinstance(claim_id, bool)
+        or not str(claim_id).strip()
+    ):
+        raise ValueError(f'{where}: "id" must be a non-empty string or a number')
+    if not isinstance(text, str) or len(" ".join(text.split())) < MIN_CLAIM_CHARS:
+        raise ValueError(f'{where}: "text" must be a string of a few words')
+    title, source, source_url, published, lang = (
+        _optional_text(row, key, where)
+        for key in ("title", "source", "source_url", "published", "lang")
+    )
+    return Claim(
+        id=str(claim_id).strip(),
+        text=text,
+        title=title,
+        source=source,
+        source_url=source_url,
+        published=_instant(published, where) if published else None,
+        lang=lang or "en",
+    )
+
+
+def _optional_text(row: dict, key: str, where: str) -> str | None:
+    value = row.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{where}: {key!r} must be a string")
+    return value
+
+
+def _instant(value: str, where: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{path}: published {value!r} is not an ISO 8601 time") from None
+        raise ValueError(f"{where}: published {value!r} is not an ISO 8601 time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

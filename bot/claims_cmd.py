@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.claimfile import read_claims
+from bot.claimfile import MIN_CLAIM_CHARS, read_claims
 from monitors.models import Claim
 from storage import Store
 
@@ -24,11 +24,16 @@ def new_claim_id(text: str) -> str:
 
 
 async def add_text(app: App, text: str, source: str = "analyst") -> Claim:
+    """Add a claim; the same words again reopen it if it was closed (the analyst wants it
+    matched again), where a live blog's re-poll leaves a closed claim closed."""
     text = " ".join(text.split())
-    if len(text) < 3:
+    if len(text) < MIN_CLAIM_CHARS:
         raise ValueError("a claim needs some words")
     claim = Claim(id=new_claim_id(text), text=text, source=source)
     await app.add_claims([claim])
+    stored = await app.store.claims.get(claim.id)
+    if stored is not None and stored.status == "closed":
+        await app.set_claim_status(claim.id, "open")
     return claim
 
 

@@ -32,12 +32,13 @@ class Claims:
         self._db = db
 
     async def upsert(self, claims: Iterable[Claim]) -> list[Claim]:
-        """Store claims; return those that are new or whose text changed (to re-index)."""
+        """Store claims; return those that are new or changed (to re-index and to search the
+        archive again: a new `published` moves the archive search). The status stays."""
         changed: list[Claim] = []
         now = now_db()
         for claim in claims:
             old = await self.get(claim.id)
-            if old is not None and (old.text, old.title) == (claim.text, claim.title):
+            if old is not None and _stored_fields(old) == _stored_fields(claim):
                 continue
             await self._db.execute(
                 """INSERT INTO claims (id, text, title, source, source_url, published, lang,
@@ -45,7 +46,8 @@ class Claims:
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (id) DO UPDATE SET text = excluded.text,
                      title = excluded.title, source = excluded.source,
-                     source_url = excluded.source_url, published = excluded.published""",
+                     source_url = excluded.source_url, published = excluded.published,
+                     lang = excluded.lang""",
                 (
                     claim.id,
                     claim.text,
@@ -173,3 +175,8 @@ def _from_row(row) -> Claim:
         lang=row["lang"],
         status=row["status"],
     )
+
+
+def _stored_fields(claim: Claim) -> tuple:
+    """What `upsert` writes over, so an unchanged claim costs no write."""
+    return (claim.text, claim.title, claim.source, claim.source_url, claim.published, claim.lang)

@@ -56,12 +56,72 @@ def test_add_import_close_list(tmp_path, capsys):
 
 def test_bad_input_is_a_clear_error(tmp_path, capsys):
     db = str(tmp_path / "cw.db")
+    assert run(capsys, "claims", "add", "--db", db, "Putin cancelled a trip")[0] == 0
     code, _, err = run(capsys, "claims", "close", "--db", db, "missing")
     assert code == 1 and "no claim 'missing'" in err
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "x", "text": "ok"}\n{"id": "y"}\n', encoding="utf-8")
+    bad.write_text('{"id": "x", "text": "fine words"}\n{"id": "y"}\n', encoding="utf-8")
     code, _, err = run(capsys, "claims", "import", "--db", db, str(bad))
     assert code == 1 and "bad.jsonl:2: missing field 'text'" in err
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"id": "a", "text": "fine words", "source": ["x"]}, "bad.jsonl:2: 'source' must be"),
+        ({"id": "a", "text": "fine words", "title": {"a": 1}}, "'title' must be a string"),
+        ({"id": "a", "text": None}, '"text" must be a string'),
+        ({"id": "a", "text": {"x": 1}}, '"text" must be a string'),
+        ({"id": "", "text": "fine words"}, '"id" must be a non-empty'),
+        ({"id": True, "text": "fine words"}, '"id" must be'),
+        ({"id": "a", "text": " ok "}, "a few words"),
+        ({"id": "a", "text": "fine words", "published": 5}, "'published' must be"),
+    ],
+)
+def test_an_imported_claim_of_the_wrong_shape_stores_nothing(tmp_path, capsys, row, message):
+    db = tmp_path / "cw.db"
+    bad = tmp_path / "bad.jsonl"
+    good = {"id": "good", "text": "Putin cancelled a trip"}
+    bad.write_text(f"{json.dumps(good)}\n{json.dumps(row)}\n", encoding="utf-8")
+    code, _, err = run(capsys, "claims", "import", "--db", str(db), str(bad))
+    assert code == 1 and message in err and "Traceback" not in err
+    assert run(capsys, "claims", "list", "--db", str(db))[1] == ""
+
+
+def test_a_claims_file_that_is_not_utf8_is_named(tmp_path, capsys):
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'\xff\xfe{"id": 1}\n')
+    code, _, err = run(capsys, "claims", "import", "--db", str(tmp_path / "cw.db"), str(latin))
+    assert code == 1 and "latin.jsonl: not UTF-8" in err
+
+
+def test_reimporting_a_claim_updates_what_changed(tmp_path, capsys):
+    db = str(tmp_path / "cw.db")
+    file = tmp_path / "claims.jsonl"
+    row = {"id": "car", "text": "A car was fired on"}
+    file.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    run(capsys, "claims", "import", "--db", db, str(file))
+    file.write_text(json.dumps({**row, "published": "2023-03-02T08:30:00Z"}) + "\n")
+    assert run(capsys, "claims", "import", "--db", db, str(file))[1].startswith("1 claim(s)")
+    exported = run(capsys, "export", "claims", "--db", db)[1]
+    assert json.loads(exported)["published"].startswith("2023-03-02T08:30:00")
+
+
+def test_adding_a_closed_claim_again_reopens_it(tmp_path, capsys):
+    db = str(tmp_path / "cw.db")
+    claim_id = run(capsys, "claims", "add", "--db", db, "Putin cancelled a trip")[1].strip()
+    run(capsys, "claims", "close", "--db", db, claim_id)
+    assert run(capsys, "claims", "list", "--db", db)[1] == ""
+    assert run(capsys, "claims", "add", "--db", db, "Putin cancelled a trip")[1].strip() == claim_id
+    assert run(capsys, "claims", "list", "--db", db)[1].startswith(f"{claim_id}\topen")
+
+
+def test_reading_commands_do_not_create_a_database(tmp_path, capsys):
+    db = tmp_path / "typo.db"
+    for args in (["claims", "list"], ["claims", "close", "x"], ["digest", "--date", "2024-01-01"]):
+        code, _, err = run(capsys, *args, "--db", str(db))
+        assert code == 1 and "typo.db: no database there" in err
+    assert not db.exists()
 
 
 def test_ids_are_readable_and_distinct():
