@@ -26,6 +26,7 @@ from monitors.models import Claim, Post
 from monitors.pipeline import BatchResult, Pipeline
 from monitors.stages import Cluster, DetectLanguage, Embed, MatchClaims, Translate
 from monitors.translate import Translator, TranslatorSettings, text_hash
+from monitors.translation.settings import NEEDS_KEY
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class App:
         try:
             if embedder == "config":
                 embedder = load_embedder(config.matching.embedder)
-            translator = _translator(config, secrets or Secrets.from_env({}))
+            translator = _translator(config, secrets or Secrets.from_env())
             matcher = configured_matcher(config, embedder)
             clusterer = Clusterer(window=timedelta(hours=config.dedup.window_hours))
             policy = AlertPolicy(store, config)
@@ -230,6 +231,11 @@ def _translator(config: Config, secrets: Secrets) -> Translator | None:
     settings = config.translation
     if settings.backend == "none":
         return None
+    if settings.backend in NEEDS_KEY and not secrets.translate_key:
+        raise ConfigError(
+            f"CLAIMWATCH_TRANSLATE_KEY is not set (translation.backend {settings.backend!r} "
+            "needs it)"
+        )
     return Translator(
         TranslatorSettings(
             backend=settings.backend,

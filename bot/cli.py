@@ -29,6 +29,7 @@ FORMAT = click.option(
     help="text: readable alerts; json: one alert object a line.",
 )
 DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file.")
+INPUT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 CONFIG = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="Config file."
 )
@@ -93,6 +94,18 @@ def run_async(coro):
         raise CLIError(str(exc), EXIT_CONFIG) from None
     except (ExportError, StorageError) as exc:
         raise CLIError(str(exc)) from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # an --out folder or a jsonl destination that cannot be written
+        raise CLIError(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)) from None
+
+
+def existing_db(path: Path) -> Path:
+    """`path` if a database is there: a command that only reads must not create an empty
+    one at a mistyped path and report nothing."""
+    if not path.is_file():
+        raise CLIError(f"{path}: no database there (--db, or [storage] path in the config)")
+    return path
 
 
 @cli.command("check-config")
@@ -162,10 +175,8 @@ def demo(db, fmt) -> None:
 
 
 @cli.command()
-@click.option(
-    "--claims", "claims_path", required=True, type=click.Path(exists=True, path_type=Path)
-)
-@click.option("--posts", "posts_path", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--claims", "claims_path", required=True, type=INPUT_FILE)
+@click.option("--posts", "posts_path", required=True, type=INPUT_FILE)
 @click.option("--top", default=5, show_default=True, type=click.IntRange(1, 100))
 @CONFIG
 def rank(claims_path, posts_path, top, config_path) -> None:
@@ -188,8 +199,8 @@ def detect_lang(hints) -> None:
     from monitors.language import detect
 
     out = sys.stdout
-    for line in sys.stdin:
-        out.write(detect(line.rstrip("\n"), hints) + "\n")
+    for raw in sys.stdin.buffer:  # bytes: a line that is not UTF-8 is read, not fatal
+        out.write(detect(raw.decode("utf-8", "replace").rstrip("\r\n"), hints) + "\n")
 
 
 @cli.command()
@@ -263,10 +274,10 @@ def claims() -> None:
 
 
 def _with_store(db: Path | None, config_path: Path | None, body):
-    """Run `body(store)` against the configured (or given) database."""
+    """Run `body(store)` against the configured (or given) database, which must exist."""
     from storage import Store
 
-    path = db or Path(read_config(config_path).storage.path)
+    path = existing_db(db or Path(read_config(config_path).storage.path))
 
     async def go():
         store = await Store.open(path)
@@ -339,7 +350,7 @@ def claims_close(claim_id, db, config_path) -> None:
 
 
 @claims.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 @DB
 @CONFIG
 def claims_import(file, db, config_path) -> None:
@@ -377,4 +388,5 @@ def digest(day, db, config_path, fmt, out, send) -> None:
 
     config = read_config(config_path)
     day = day.date() if day else None
+    db = existing_db(db or Path(config.storage.path))
     run_async(digest_command(config, day=day, db=db, fmt=fmt, out=out, send=send))

@@ -10,8 +10,8 @@ from bot.app import configured_matcher
 from bot.claimfile import read_claims, read_jsonl
 from bot.config import Config
 from monitors.embedding import load_embedder
+from monitors.language import detect
 from monitors.matching import Matcher, Query
-from monitors.models import UNDETERMINED
 
 BATCH = 256
 
@@ -20,9 +20,9 @@ def rank_files(config: Config, claims_path: Path, posts_path: Path, top: int, ou
     claims = read_claims(claims_path)
     matcher = configured_matcher(config, load_embedder(config.matching.embedder))
     matcher.add_claims(claims)
-    batch: list[dict] = []
-    for row in read_jsonl(posts_path, ("id", "text")):
-        batch.append(row)
+    batch: list[tuple[dict, Query]] = []
+    for where, row in read_jsonl(posts_path, ("id", "text")):
+        batch.append((row, _query(row, where)))
         if len(batch) >= BATCH:
             _rank_batch(matcher, batch, top, out)
             batch = []
@@ -30,15 +30,17 @@ def rank_files(config: Config, claims_path: Path, posts_path: Path, top: int, ou
         _rank_batch(matcher, batch, top, out)
 
 
-def _rank_batch(matcher: Matcher, rows: list[dict], top: int, out: IO[str]) -> None:
-    ranked = matcher.rank_many(
-        [
-            Query(str(row["text"]), row.get("translation"), row.get("lang") or UNDETERMINED)
-            for row in rows
-        ],
-        k=top,
-    )
-    for row, matches in zip(rows, ranked, strict=True):
+def _query(row: dict, where: str) -> Query:
+    """The post as the pipeline would hand it over: without a "lang", detected."""
+    for key in ("text", "translation", "lang"):
+        if row.get(key) is not None and not isinstance(row[key], str):
+            raise ValueError(f"{where}: {key!r} must be a string")
+    return Query(row["text"], row.get("translation"), row.get("lang") or detect(row["text"]))
+
+
+def _rank_batch(matcher: Matcher, batch: list[tuple[dict, Query]], top: int, out: IO[str]) -> None:
+    ranked = matcher.rank_many([query for _, query in batch], k=top)
+    for (row, _), matches in zip(batch, ranked, strict=True):
         line = {
             "post_id": row["id"],
             "matches": [

@@ -64,6 +64,7 @@ class Database:
         conn.row_factory = sqlite3.Row
         db = cls(conn, path)
         try:
+            await db._refuse_foreign()
             await db._configure()
             await db._migrate()
         except sqlite3.DatabaseError as exc:
@@ -78,6 +79,14 @@ class Database:
         if self.checkpointer is not None:
             await self.checkpointer.close()
         await self._conn.close()
+
+    async def _refuse_foreign(self) -> None:
+        """Another program's database (tables, but no schema version of ours) is left as
+        it is: no claimwatch tables added, no switch to WAL mode."""
+        if await self.scalar("PRAGMA user_version") == 0 and await self.scalar(
+            "SELECT count(*) FROM sqlite_master"
+        ):
+            raise StorageError(f"{self.path}: not a claimwatch database (it has other tables)")
 
     async def _configure(self) -> None:
         await self._conn.execute("PRAGMA busy_timeout = 5000")

@@ -132,7 +132,58 @@ async def test_a_truncated_database_is_a_storage_error(tmp_path):
         await Store.open(path)
 
 
+def test_another_programs_database_is_left_as_it_is(tmp_path):
+    other = tmp_path / "notes.sqlite"
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+        conn.commit()
+    before = other.read_bytes()
+    code, output = replay_into(other, DEMO_EXPORT)
+    assert (
+        code == 1
+        and output == f"claimwatch: {other}: not a claimwatch database (it has other tables)\n"
+    )
+    result = CliRunner().invoke(cli, ["export", "posts", "--db", str(other)])
+    assert result.exit_code == 1 and "not a claimwatch database" in result.output
+    assert other.read_bytes() == before  # no tables added, still not in WAL mode
+
+
+def test_a_chart_folder_that_cannot_be_made_exits_1_with_one_line(tmp_path):
+    db = tmp_path / "cw.db"
+    assert replay_into(db, DEMO_EXPORT)[0] == 0
+    (tmp_path / "afile").write_text("not a folder")
+    out = tmp_path / "afile" / "charts"
+    command = ["digest", "--db", str(db), "--date", "2023-03-02", "--out", str(out)]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 1 and result.output.startswith("claimwatch: ")
+    assert "Not a directory" in result.output and "Traceback" not in result.output
+
+
 # --- Translator (timeouts, 429, 5xx, HTML and missing fields: tests/test_translate.py) -----
+
+
+def test_a_translator_that_needs_a_key_without_one_exits_2_naming_the_variable(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("CLAIMWATCH_TRANSLATE_KEY", raising=False)
+    config = tmp_path / "deepl.toml"
+    config.write_text('[translation]\nbackend = "deepl"\n', encoding="utf-8")
+    command = ["replay", str(DEMO_EXPORT), "--config", str(config), "--db", str(tmp_path / "d.db")]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 2
+    assert result.output.startswith("claimwatch: CLAIMWATCH_TRANSLATE_KEY is not set")
+
+
+async def test_commands_other_than_run_read_the_translators_key_too(tmp_path, monkeypatch):
+    from bot.config import parse_config
+
+    monkeypatch.setenv("CLAIMWATCH_TRANSLATE_KEY", "secret-key")
+    config = parse_config({"translation": {"backend": "deepl"}})
+    app = await App.open(config, db_path=tmp_path / "cw.db", embedder=None)
+    try:
+        assert app.translator is not None and app.translator.settings.api_key == "secret-key"
+    finally:
+        await app.close()
 
 
 @pytest.mark.parametrize(

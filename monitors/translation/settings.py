@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 # more but long requests are slow and all-or-nothing, so every backend stays well under.
 CHUNK_LIMITS = {"google": 4500, "libre": 4500, "deepl": 4500, "microsoft": 4500, "mymemory": 450}
 BACKENDS = (*CHUNK_LIMITS, "none")
-_NEEDS_KEY = ("deepl", "microsoft")
+NEEDS_KEY = ("deepl", "microsoft")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class TranslatorSettings:
             raise ValueError(
                 f"unknown translation backend {self.backend!r} (one of {', '.join(BACKENDS)})"
             )
-        if self.backend in _NEEDS_KEY and not self.api_key:
+        if self.backend in NEEDS_KEY and not self.api_key:
             raise ValueError(f"translation backend {self.backend!r} needs api_key")
         if self.backend == "libre" and not self.url:
             raise ValueError("translation backend 'libre' needs url")
