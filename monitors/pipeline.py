@@ -105,6 +105,7 @@ class Pipeline:
         latest: dict[tuple[int, int], Post] = {}
         for post in posts:  # a batch may carry the same message twice: keep the last
             latest[post.key] = post
+        result.unchanged += len(posts) - len(latest)  # the copies count as already stored
         stored = await self._store.posts.lookup(latest)
         items: list[Item] = []
         for key, post in latest.items():

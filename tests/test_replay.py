@@ -98,6 +98,10 @@ def test_replaying_twice_stores_and_alerts_nothing_twice(tmp_path, capsys):
     assert "2 already stored" in err
     assert asyncio.run(stored(db))[:2] == (2, 1)
 
+    # The same export twice in one run: every post read is accounted for.
+    code, out, err = run([*args[:2], str(folder / "result.json"), *args[2:]], capsys)
+    assert "posts: 4 read, 0 new, 0 edited, 4 already stored" in err
+
     # The channel edits the post: a new version is stored; the story alerted already.
     export(
         tmp_path,
