@@ -28,6 +28,13 @@ def test_content_lines_split_on_every_line_break_and_drop_tag_lines():
     assert normalize(text) == "первая строка срочно вторая строка"
 
 
+def test_a_long_line_of_tags_that_ends_in_a_word_is_kept_at_once():
+    # Each tag had doubled the time the tag-line pattern took to give up (24 tags: 14 s).
+    line = " ".join(f"#news{i}" for i in range(60)) + " — read more!"
+    assert content_lines(line)[0].endswith("news59 read more")
+    assert content_lines("#tag  " * 60 + "!") == [" ".join(["tag"] * 60)]
+
+
 def test_skeletons_of_cognates_coincide_and_numbers_are_kept_whole():
     assert skeleton("харьков харків") == {"гркф"}
     # The Ukrainian apostrophe goes with the vowels; a skeleton keeps five letters.
