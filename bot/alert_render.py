@@ -27,13 +27,15 @@ def render_console(alert: Alert, *, colour: bool = False, width: int = 100) -> s
 
     stance = paint(alert.stance, _STANCE_COLOUR.get(alert.stance, "0"))
     lines = [
-        paint(f"▶ {_clean(alert.channel)} [{_clean(alert.category)}] {_utc(alert.date)}", "1"),
-        f"  claim {alert.claim_id}: {_clean(alert.claim_text)}",
+        paint(
+            f"▶ {plain_line(alert.channel)} [{plain_line(alert.category)}] {_utc(alert.date)}", "1"
+        ),
+        f"  claim {plain_line(alert.claim_id)}: {plain_line(alert.claim_text)}",
         f"  score {alert.score:.2f} · {stance} · {alert.lang} · "
         f"story carried by {alert.cluster_channels} channel(s), {alert.cluster_posts} post(s)",
     ]
     if alert.reasons:
-        lines.append(f"  why: {', '.join(_clean(r) for r in alert.reasons)}")
+        lines.append(f"  why: {', '.join(plain_line(r) for r in alert.reasons)}")
     lines.append(_block("post", alert.text, width))
     if alert.translation:
         lines.append(_block("english", alert.translation, width))
@@ -133,7 +135,7 @@ def _utc(moment: datetime) -> str:
 
 def _block(label: str, text: str, width: int, limit: int = 400) -> str:
     body = textwrap.fill(
-        tg.shorten(_clean(text), limit),
+        tg.shorten(plain_line(text), limit),
         width=width,
         initial_indent="    ",
         subsequent_indent="    ",
@@ -141,7 +143,7 @@ def _block(label: str, text: str, width: int, limit: int = 400) -> str:
     return f"  {label}:\n{body}"
 
 
-def _clean(text: str) -> str:
+def plain_line(text: str) -> str:
     """Fold whitespace and drop control characters (untrusted text must not drive the
     terminal: no escape sequences from a channel reach it)."""
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitors.models import Claim
+from storage.dates import storable
 
 MIN_CLAIM_CHARS = 3  # "claims add" and the config's [[claims]] ask as much
 
@@ -78,4 +79,7 @@ def _instant(value: str, where: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{where}: published {value!r} is not an ISO 8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not storable(moment):
+        raise ValueError(f"{where}: published {value!r} is out of range")
+    return moment

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.alert_render import plain_line
 from bot.claimfile import MIN_CLAIM_CHARS, read_claims
 from monitors.models import Claim
 from storage import Store
@@ -49,5 +50,6 @@ async def set_status(store: Store, claim_id: str, status: str) -> None:
 
 
 def describe(claim: Claim) -> str:
-    source = f" [{claim.source}]" if claim.source else ""
-    return f"{claim.id}\t{claim.status}\t{claim.text}{source}"
+    """One tab-separated line a terminal shows as it is, whatever the claim's text holds."""
+    source = f" [{plain_line(claim.source)}]" if claim.source else ""
+    return f"{plain_line(claim.id)}\t{claim.status}\t{plain_line(claim.text)}{source}"

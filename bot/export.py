@@ -36,5 +36,14 @@ async def export_table(db: Path, what: str, fmt: str, out: IO[str]) -> int:
         await store.close()
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> object:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+    """A CSV cell; text that a spreadsheet would run as a formula (a post that starts with
+    "=HYPERLINK(" or "+cmd|") gets a leading apostrophe, which spreadsheets show as text."""
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

@@ -148,8 +148,8 @@ def _chat_list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
 def _export(chat: dict[str, Any]) -> Export:
     channel_id = _chat_id(chat.get("id"))
     name = chat.get("name")
-    if not isinstance(name, str):
-        name = ""  # Deleted chats are exported with "name": null.
+    # Deleted chats are exported with "name": null.
+    name = _whole_characters(name) if isinstance(name, str) else ""
     messages = chat.get("messages")
     if not isinstance(messages, list):
         raise _Invalid(f'chat {channel_id}: "messages" is not a list')
@@ -261,7 +261,8 @@ def _forward(msg: dict[str, Any]) -> ForwardOrigin | None:
         return None
     ref = _CHANNEL_REF.fullmatch(from_id) if isinstance(from_id, str) else None
     channel_id = _bounded(int(ref.group(1)), '"forwarded_from_id"') if ref else None
-    return ForwardOrigin(channel_id=channel_id, name=name if isinstance(name, str) else None)
+    name = _whole_characters(name) if isinstance(name, str) else None
+    return ForwardOrigin(channel_id=channel_id, name=name)
 
 
 def _media(msg: dict[str, Any]) -> tuple[str, ...]:

@@ -11,6 +11,15 @@ def to_db(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def storable(moment: datetime) -> bool:
+    """Whether `to_db` can write it: "9999-12-31T23:00-05:00" is past UTC's last year."""
+    try:
+        to_db(moment)
+    except OverflowError:
+        return False
+    return True
+
+
 def from_db(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 

@@ -232,6 +232,8 @@ class Posts:
     async def search(self, query: str, limit: int = 20) -> list[Post]:
         """Full-text search over original and translated text; the query is FTS5 syntax
         quoted term by term, so untrusted input cannot break the statement."""
+        # FTS5 ends a string at NUL and SQLite cannot take half an emoji: both dropped
+        query = query.encode("utf-8", "ignore").decode().replace("\0", " ")
         terms = " ".join(_fts_term(term) for term in query.split())
         if not terms:
             return []

@@ -76,6 +76,7 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys):
         ({"id": True, "text": "fine words"}, '"id" must be'),
         ({"id": "a", "text": " ok "}, "a few words"),
         ({"id": "a", "text": "fine words", "published": 5}, "'published' must be"),
+        ({"id": "a", "text": "fine words", "published": "9999-12-31T23:00-05:00"}, "out of range"),
     ],
 )
 def test_an_imported_claim_of_the_wrong_shape_stores_nothing(tmp_path, capsys, row, message):
@@ -127,3 +128,17 @@ def test_reading_commands_do_not_create_a_database(tmp_path, capsys):
 def test_ids_are_readable_and_distinct():
     assert new_claim_id("Putin cancelled a trip!") != new_claim_id("Putin cancelled a trip?")
     assert new_claim_id("Путин отменил поездку").startswith("claim-")
+
+
+def test_csv_export_defuses_text_a_spreadsheet_would_run(tmp_path, capsys):
+    import csv
+
+    db = str(tmp_path / "cw.db")
+    file = tmp_path / "claims.jsonl"
+    row = {"id": "x", "text": "-5 degrees in Bryansk", "title": '=HYPERLINK("http://e.x","y")'}
+    file.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    run(capsys, "claims", "import", "--db", db, str(file))
+    exported = run(capsys, "export", "claims", "--db", db, "--format", "csv")[1]
+    (claim,) = csv.DictReader(exported.splitlines())
+    assert claim["title"] == "'" + row["title"] and claim["text"] == "'" + row["text"]
+    assert claim["id"] == "x" and claim["matches"] == "0"

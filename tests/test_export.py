@@ -103,6 +103,15 @@ def test_service_and_unsupported_messages_are_skipped(tmp_path):
     assert [p.message_id for p in got] == [2]
 
 
+def test_lone_surrogates_in_names_are_replaced(tmp_path):
+    # JSON may escape half an emoji ("\\ud83d"); SQLite refuses to store it.
+    data = chat(message(1, "x", forwarded_from="Партизаны \ud83d"), name="Канал \ud83d")
+    folder = write(tmp_path, None)
+    (folder / "result.json").write_text(json.dumps(data), encoding="utf-8")
+    (post,) = read_export(folder).posts
+    assert post.channel_title == "Канал \ufffd" and post.forward.name == "Партизаны \ufffd"
+
+
 def test_forward_from_channel_and_from_user(tmp_path):
     by_channel = message(1, "x", forwarded_from="Партизаны", forwarded_from_id="channel1700000001")
     by_user = message(2, "y", forwarded_from="Иван", forwarded_from_id="user42")

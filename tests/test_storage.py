@@ -100,8 +100,10 @@ async def test_full_text_search_treats_input_as_terms_not_syntax(store):
     await insert(store, make_post(message_id=2, text="Погода в Москве"))
     found = await store.posts.search("автомобиль")
     assert [p.message_id for p in found] == [1]
-    for hostile in ['"', "NEAR(", "text:*", "'); DROP TABLE posts; --", "AND OR NOT"]:
+    for hostile in ['"', "NEAR(", "text:*", "'); DROP TABLE posts; --", "AND OR NOT", "\0"]:
         assert await store.posts.search(hostile) == []
+    assert [p.message_id for p in await store.posts.search("авто\0мобиль \ud83d")] == []
+    assert [p.message_id for p in await store.posts.search("автомобиль\0 \ud83d")] == [1]
     assert await store.posts.count() == 2
 
 

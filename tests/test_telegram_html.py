@@ -103,8 +103,9 @@ def test_the_first_channel_leads_even_when_it_is_not_the_alerted_post():
 
 
 def test_console_rendering_keeps_escape_sequences_off_the_terminal():
-    block = render_console(replace(ALERT, channel="\x1b]0;pwned\x07chan", text="a " * 400))
-    assert "\x1b" not in block and "\x07" not in block
+    hostile = replace(ALERT, channel="\x1b]0;pwned\x07chan", claim_id="c\n\x1b[31mred")
+    block = render_console(replace(hostile, text="a " * 400))
+    assert "\x1b" not in block and "\x07" not in block and "claim c [31mred:" in block
     assert "]0;pwned chan [partisan] 2023-03-02 08:01 UTC" in block
     assert "a a…" in block
 

@@ -10,10 +10,13 @@ from urllib.parse import urldefrag, urljoin
 from monitors.liveblog.htmltext import markup_blocks
 from monitors.liveblog.junk import clean_blocks
 from monitors.liveblog.models import Update
+from storage.dates import storable
 
 
 def parse_datetime(value: object) -> datetime | None:
-    """ISO 8601 (schema.org) or RFC 2822 (feeds). A time without zone is taken as UTC."""
+    """ISO 8601 (schema.org) or RFC 2822 (feeds); a time without zone is taken as UTC.
+    None when unreadable, or when UTC cannot hold it ("9999-12-31T23:00-05:00"): storage
+    writes UTC, and one such date had failed every poll of its page."""
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
@@ -24,7 +27,8 @@ def parse_datetime(value: object) -> datetime | None:
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if storable(parsed) else None
 
 
 def body_text(value: object) -> str:
