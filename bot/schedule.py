@@ -3,7 +3,9 @@
 APScheduler's in-memory job store forgets everything on restart, so a digest missed while
 the service was down is caught up from the database instead: at start, the latest day
 whose digest is due is sent unless the `digests` table says it went out. Sending checks
-that table too, so the catch-up and the cron job can never send a day twice.
+that table too, so the catch-up, the cron job and the retries of a failed send can never
+send a day twice. A send that fails (a flood wait, the network) is retried every
+`RETRY_S` until the day is sent or the next day's digest is due.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import DigestConfig
@@ -26,6 +29,7 @@ DIGEST_JOB = "digest"
 # A run delayed longer than this (event loop stalled, laptop asleep) is left to the
 # start-up catch-up rather than fired late by APScheduler.
 MISFIRE_GRACE_S = 3600
+RETRY_S = 15 * 60
 
 Clock = Callable[[], datetime]
 SendDay = Callable[[date], Awaitable[bool]]
@@ -58,8 +62,10 @@ class DigestSchedule:
         self._settings = settings
         self._send = send
         self._clock = clock
+        self._scheduler: AsyncIOScheduler | None = None
 
     def install(self, scheduler: AsyncIOScheduler) -> None:
+        self._scheduler = scheduler
         scheduler.add_job(
             self.run,
             digest_trigger(self._settings),
@@ -82,12 +88,31 @@ class DigestSchedule:
 
     async def run(self) -> bool:
         """Send the due day's digest unless it was sent (the cron job)."""
-        day = due_day(self._settings, self._clock())
+        return await self._attempt(due_day(self._settings, self._clock()))
+
+    async def _attempt(self, day: date) -> bool:
+        if day != due_day(self._settings, self._clock()):
+            log.warning("digest of %s given up: the next day's is due", day)
+            return False
         try:
             return await self._send(day)
-        except Exception:  # a failed digest must not kill the scheduler; retried at start
-            log.exception("digest of %s failed", day)
+        except Exception:  # a failed digest must not kill the scheduler
+            log.exception("digest of %s failed; retried in %d min", day, RETRY_S // 60)
+            self._retry(day)
             return False
+
+    def _retry(self, day: date) -> None:
+        if self._scheduler is None:  # not installed: the next start catches it up
+            return
+        self._scheduler.add_job(
+            self._attempt,
+            DateTrigger(self._clock() + timedelta(seconds=RETRY_S)),
+            args=[day],
+            id=f"{DIGEST_JOB}-retry",
+            name="daily digest, retry",
+            misfire_grace_time=MISFIRE_GRACE_S,
+            replace_existing=True,
+        )
 
 
 def add_interval_job(

@@ -1,7 +1,7 @@
 """The digest clock: 08:00 Kyiv time across DST, catch-up after downtime, shared jobs."""
 
 import io
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -98,3 +98,35 @@ async def test_jobs_share_one_scheduler_in_the_digest_zone(tmp_path):
     finally:
         scheduler.shutdown(wait=False)
         await store.close()
+
+
+async def test_a_failed_send_is_retried_until_the_next_day_is_due():
+    now = datetime(2026, 3, 29, 5, 0, tzinfo=UTC)  # 08:00 Kyiv: Sat 28 Mar is due
+    sent: list[date] = []
+    failures = [ConnectionError("flood wait"), ConnectionError("network")]
+
+    async def send(day: date) -> bool:
+        if failures:
+            raise failures.pop(0)
+        sent.append(day)
+        return True
+
+    scheduler = make_scheduler(KYIV)
+    schedule = DigestSchedule(KYIV, send, clock=lambda: now)
+    schedule.install(scheduler)
+    scheduler.start(paused=True)
+    try:
+        assert not await schedule.run()
+        for _ in range(2):  # the retry is a one-off job 15 min later, replaced each time
+            retry = scheduler.get_job(f"{DIGEST_JOB}-retry")
+            assert retry.next_run_time == now + timedelta(minutes=15)
+            done = await retry.func(*retry.args)
+        assert done and sent == [date(2026, 3, 28)]
+
+        failures.append(ConnectionError("again"))
+        assert not await schedule.run()
+        now += timedelta(days=1)  # a day later the retry gives the old day up
+        retry = scheduler.get_job(f"{DIGEST_JOB}-retry")
+        assert not await retry.func(*retry.args) and sent == [date(2026, 3, 28)]
+    finally:
+        scheduler.shutdown(wait=False)
