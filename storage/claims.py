@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitors.models import Claim
@@ -61,7 +61,8 @@ class Claims:
                 ),
             )
             await self._history(claim.id, "added" if old is None else "updated", claim.text, now)
-            changed.append(claim)
+            # as stored: a closed claim that a live blog re-words stays closed
+            changed.append(claim if old is None else replace(claim, status=old.status))
         return changed
 
     async def set_status(self, claim_id: str, status: str) -> bool:

@@ -253,3 +253,19 @@ def test_an_untranslated_posts_international_words_count_as_the_claims_words():
     assert feature(m, post, "ru")["asteroid"] > 0.4
     # данных shares denied's consonants only (д-н-д), not its letters
     assert feature(m, "По данным источников", "ru").get("denial", 0.0) == 0.0
+
+
+def test_claims_reworded_many_times_leave_no_growing_index(embedder, monkeypatch):
+    from monitors.matching import matcher as matcher_module
+
+    monkeypatch.setattr(matcher_module, "COMPACT_AFTER", 20)
+    claims = [Claim(f"c{i}", f"Drones hit the oil depot number {i} in Bryansk") for i in range(5)]
+    fresh, reworded = Matcher(embedder), Matcher(embedder)
+    fresh.add_claims(claims)
+    reworded.add_claims(claims)
+    for round_ in range(30):  # a live blog re-wording its claims, one update after another
+        reworded.add_claims([Claim(c.id, f"{c.text}, update {round_}") for c in claims])
+    reworded.add_claims(claims)
+    assert len(reworded) == 5 and len(reworded._claims) <= 5 + 25
+    post = "Беспилотники атаковали нефтебазу в Брянске"
+    assert reworded.rank(post, k=5) == fresh.rank(post, k=5)

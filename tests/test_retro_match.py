@@ -118,6 +118,16 @@ async def test_closed_or_unindexed_claims_are_not_matched(app):
     assert await app.store.alerts.count() == 0
 
 
+async def test_a_closed_claim_that_its_source_rewords_stays_closed(app):
+    await app.add_claims([RAID])
+    await app.set_claim_status(RAID.id, "closed")
+    reworded = Claim(RAID.id, RAID.text + " Two were wounded.", published=BLOG_UPDATE)
+    added = await app.add_claims([reworded])
+    assert [claim.status for claim in added.changed] == ["closed"] and not added.alert_ids
+    assert RAID.id not in app.matcher
+    assert (await app.store.claims.get(RAID.id)).text == reworded.text
+
+
 async def test_window_follows_the_claim_time(app):
     """A claim published long after the archive finds nothing in its window."""
     late = Claim(RAID.id, RAID.text, published=BLOG_UPDATE + timedelta(days=30))

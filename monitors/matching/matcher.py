@@ -46,6 +46,7 @@ from monitors.matching.translit import (
 from monitors.models import UNDETERMINED, Claim, Match, Post
 
 CANDIDATES_PER_SIGNAL = 30
+COMPACT_AFTER = 1_000  # removed rows kept before the indexes are rebuilt (and past live ones)
 _CYRILLIC = re.compile("[а-яА-ЯёЁіїєґўІЇЄҐЎ]")
 
 
@@ -108,7 +109,10 @@ class Matcher:
         if isinstance(vector_map, str):
             vector_map = adapter.packaged(embedder.dim) if embedder is not None else None
         self.vector_map = vector_map
-        self._claims: list[_Indexed] = []  # by row
+        self._empty_indexes()
+
+    def _empty_indexes(self) -> None:
+        self._claims: list[_Indexed] = []  # by row, removed ones included
         self._rows: dict[str, int] = {}
         self._terms = Bm25Index()
         # A claim's name is all there in a post that spells its skeleton (translit.probes).
@@ -116,9 +120,9 @@ class Matcher:
         self._phrases = Bm25Index()
         self._name_bridge = _Bridge()
         self._cognates = _CognateBridge()
-        dim = embedder.dim if embedder is not None else 0
+        dim = self.embedder.dim if self.embedder is not None else 0
         self._vectors = GrowableArray(np.float32, dim)
-        self._mapped = GrowableArray(np.float32, dim if vector_map is not None else 0)
+        self._mapped = GrowableArray(np.float32, dim if self.vector_map is not None else 0)
         # A claim's English vector, by row, made the first time an English post has the
         # claim among its candidates: a stream with no English text never loads the model.
         self._english_claims: dict[int, np.ndarray] = {}
@@ -135,24 +139,45 @@ class Matcher:
         for claim in claims:
             self.remove_claim(claim.id)
         if self.embedder is not None and claims:
-            vectors = self.embedder.encode([claim_text(c) for c in claims])
-            self._vectors.extend(vectors)
-            if self.vector_map is not None:
-                self._mapped.extend(adapter.adapt(vectors, self.vector_map))
+            self._add_vectors(self.embedder.encode([claim_text(c) for c in claims]))
         for claim in claims:
-            text = claim_text(claim)
-            capitalised = capitalised_names(text)
-            entry = _Indexed(
-                claim, text, surface_forms(text, claim.lang), surfaces_by_key(capitalised)
-            )
-            claim_terms = terms(text, claim.lang)
-            row = self._terms.add(claim_terms)
-            self._names.add(list(entry.names))
-            self._phrases.add(_bigrams(claim_terms))
-            self._name_bridge.add(name_entries(capitalised, claim.lang))
-            self._cognates.add(cognate_entries(claim_terms))
-            self._claims.append(entry)
-            self._rows[claim.id] = row
+            self._index(claim)
+        if len(self._claims) - len(self._rows) > max(len(self._rows), COMPACT_AFTER):
+            self._compact()
+
+    def _add_vectors(self, vectors: np.ndarray) -> None:
+        self._vectors.extend(vectors)
+        if self.vector_map is not None:
+            self._mapped.extend(adapter.adapt(vectors, self.vector_map))
+
+    def _index(self, claim: Claim) -> None:
+        """A claim's rows in the lexical indexes and bridges (its vector is added first)."""
+        text = claim_text(claim)
+        capitalised = capitalised_names(text)
+        entry = _Indexed(claim, text, surface_forms(text, claim.lang), surfaces_by_key(capitalised))
+        claim_terms = terms(text, claim.lang)
+        row = self._terms.add(claim_terms)
+        self._names.add(list(entry.names))
+        self._phrases.add(_bigrams(claim_terms))
+        self._name_bridge.add(name_entries(capitalised, claim.lang))
+        self._cognates.add(cognate_entries(claim_terms))
+        self._claims.append(entry)
+        self._rows[claim.id] = row
+
+    def _compact(self) -> None:
+        """Index the live claims afresh, keeping their vectors. Removed rows score zero but
+        still cost time and memory: a service whose live blogs re-word claims for months
+        would otherwise rank against ever more of them."""
+        live = sorted(self._rows.values())
+        claims = [self._claims[row].claim for row in live]
+        vectors, mapped = self._vectors.view()[live], self._mapped.view()[live]
+        english = {new: self._english_claims.get(old) for new, old in enumerate(live)}
+        self._empty_indexes()
+        self._vectors.extend(vectors)
+        self._mapped.extend(mapped)
+        for claim in claims:
+            self._index(claim)
+        self._english_claims = {row: v for row, v in english.items() if v is not None}
 
     def remove_claim(self, claim_id: str) -> None:
         """Stop matching a claim; unknown ids are ignored."""
