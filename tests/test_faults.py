@@ -81,6 +81,22 @@ async def test_a_write_lock_held_too_long_fails_clearly_and_writes_no_half_batch
     assert await app.store.posts.count() == BATCH_SIZE * 3
 
 
+async def test_health_counts_survive_a_flush_that_fails(app):
+    from monitors.telegram.guard import Counters
+
+    await app.store.db.execute("PRAGMA busy_timeout = 100")
+    counters = Counters()
+    counters.count("flood_wait", 7, "FloodWait 30 s")
+    other = hold_write_lock(Path(app.store.db.path))
+    with pytest.raises(StorageError, match="database is locked"):
+        await counters.flush(app.store)
+    other.close()
+    counters.count("flood_wait", 7)
+    await counters.flush(app.store)
+    (counter,) = await app.store.health.counters()
+    assert (counter.channel_id, counter.name, counter.count) == (7, "flood_wait", 2)
+
+
 async def test_a_full_disk_fails_clearly_and_keeps_the_file_sound(app):
     await app.replay(posts(10))
     # SQLite answers SQLITE_FULL once the file would pass max_page_count, as on a full disk.

@@ -50,10 +50,18 @@ class Counters:
         self.totals[name] = self.totals.get(name, 0) + 1
 
     async def flush(self, store: Store) -> None:
+        """Write the counts; if the write fails they stay for the next flush."""
         pending, self._pending = self._pending, {}
-        if pending:
+        if not pending:
+            return
+        try:
             async with store.transaction():
                 await store.health.add(pending, now_db())
+        except BaseException:
+            for key, (n, detail) in pending.items():  # counted meanwhile: newer detail wins
+                later, newer = self._pending.get(key, (0, None))
+                self._pending[key] = (n + later, newer or detail)
+            raise
 
 
 class Retry:
