@@ -122,10 +122,12 @@ class Database:
         async with self._write_lock:
             token = _in_transaction.set(True)
             try:
-                await self._conn.execute("BEGIN IMMEDIATE")
                 try:
+                    await self._conn.execute("BEGIN IMMEDIATE")
                     yield
                 except BaseException:
+                    # Also when cancelled while BEGIN waited for the lock: the database
+                    # thread may still take it, and the rollback is queued after it.
                     await self._conn.rollback()
                     raise
                 await self._conn.commit()

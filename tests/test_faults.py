@@ -81,6 +81,25 @@ async def test_a_write_lock_held_too_long_fails_clearly_and_writes_no_half_batch
     assert await app.store.posts.count() == BATCH_SIZE * 3
 
 
+async def test_a_writer_cancelled_while_it_waits_for_the_lock_leaves_no_transaction(app):
+    import asyncio
+
+    other = hold_write_lock(Path(app.store.db.path))
+
+    async def write() -> None:
+        async with app.store.transaction():
+            await app.store.db.execute("PRAGMA user_version")
+
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(0.2)  # BEGIN IMMEDIATE waits in the database thread
+    writer.cancel()
+    threading.Timer(0.1, other.commit).start()  # ... and gets the lock after all
+    with pytest.raises(asyncio.CancelledError):
+        await writer
+    await write()  # shutdown's last flush: no "transaction within a transaction"
+    assert not app.store.db._conn.in_transaction
+
+
 async def test_health_counts_survive_a_flush_that_fails(app):
     from monitors.telegram.guard import Counters
 
