@@ -7,24 +7,40 @@ Secrets never live here: they come from environment variables (see `Secrets`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitors.models import Claim
 
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
-LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+# What monitors.language.detect returns, so a target or hint can equal a post's language.
+LANG_CODE = re.compile(r"^[a-z]{2}$")
 LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Values copied from config.example.toml that would silently send alerts nowhere.
 PLACEHOLDER_CHATS = frozenset({-1001234567890})
+MAX_ID = 2**63 - 1  # Telegram ids are 64-bit
+# The Bot API writes channel N as -(10**12 + N): "-100" and ten digits.
+BOT_API_OFFSET = 10**12
+BOT_API_MAX_CHANNEL = 10**10
+T = TypeVar("T")
 
 
 def bare_username(text: str) -> str:
@@ -36,16 +52,62 @@ class ConfigError(Exception):
     """A configuration or credential problem the operator must fix (exit status 2)."""
 
 
+def _check_language(code: str) -> str:
+    if not LANG_CODE.match(code):
+        raise ValueError(f"{code!r} is not an ISO 639-1 code (two lower-case letters: ru, uk, en)")
+    return code
+
+
+def _not_empty(value: str) -> str:
+    """An empty SQLite path opens a throwaway database; an empty session file, none at all."""
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _local_time(value: object) -> object:
+    """TOML writes times bare (08:00:00); Python callers write "08:00". Strict pydantic
+    takes neither string, lax pydantic takes numbers as seconds, so parse here."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # left a string: the message below
+            value = dt.time.fromisoformat(value)
+    if not isinstance(value, dt.time) or value.tzinfo is not None:
+        raise ValueError("expected a local time like 08:00 (no UTC offset)")
+    return value
+
+
+def _int_or_text(expected: str) -> BeforeValidator:
+    """Let only whole numbers and strings reach an `int | str` union (bool is an int to
+    Python), so a wrong type gets one message instead of one per union member."""
+
+    def check(value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError(f"expected {expected}")
+        return value
+
+    return BeforeValidator(check)
+
+
+# TOML arrays arrive as lists: the container is lax, its items stay strict.
+Array = Annotated[tuple[T, ...], Field(strict=False)]
+Language = Annotated[str, AfterValidator(_check_language)]
+FileName = Annotated[str, AfterValidator(_not_empty)]
+LocalTime = Annotated[dt.time, BeforeValidator(_local_time)]
+ChannelKey = Annotated[str | int, _int_or_text("a channel id number or @username")]
+ChatKey = Annotated[int | str, _int_or_text("a chat id number or @username")]
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # strict: a TOML `true` or "100" where a number belongs is a mistake, not a 1 or a 100
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class ChannelConfig(_Model):
     """One followed channel: `id` is a public username or Telegram's numeric channel id."""
 
-    id: str | int
+    id: ChannelKey
     category: str = "uncategorised"
-    languages: tuple[str, ...] = ()
+    languages: Array[Language] = ()
     priority: Literal["high", "normal", "low"] = "normal"
     alert: bool = True
     join: bool = True
@@ -55,9 +117,7 @@ class ChannelConfig(_Model):
     @classmethod
     def _check_id(cls, value: str | int) -> str | int:
         if isinstance(value, int):
-            if value == 0:
-                raise ValueError("a numeric channel id must not be 0")
-            return abs(value) % 10**12 if abs(value) > 10**12 else abs(value)
+            return _channel_number(value)
         value = bare_username(value)
         if not USERNAME.match(value):
             raise ValueError(f"{value!r} is not a Telegram username (5-32 letters, digits, _)")
@@ -70,14 +130,6 @@ class ChannelConfig(_Model):
             raise ValueError(f"{value!r}: use a lower-case label like partisan, official")
         return value
 
-    @field_validator("languages")
-    @classmethod
-    def _check_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for code in value:
-            if not LANG_CODE.match(code):
-                raise ValueError(f"{code!r} is not an ISO 639-1 code like ru, uk, en")
-        return value
-
     @property
     def numeric_id(self) -> int | None:
         return self.id if isinstance(self.id, int) else None
@@ -85,6 +137,20 @@ class ChannelConfig(_Model):
     @property
     def username(self) -> str | None:
         return self.id if isinstance(self.id, str) else None
+
+
+def _channel_number(value: int) -> int:
+    """The bare channel id of 1234567890 or of its Bot API form -1001234567890; other
+    negative ids are basic groups, not channels."""
+    if 0 < value <= MAX_ID:
+        return value
+    bare = -value - BOT_API_OFFSET
+    if 0 < bare < BOT_API_MAX_CHANNEL:
+        return bare
+    raise ValueError(
+        f"{value} is not a channel id: write it as 1234567890 or, in the Bot API form, "
+        "-1001234567890"
+    )
 
 
 class ClaimConfig(_Model):
@@ -107,19 +173,19 @@ class ClaimConfig(_Model):
 class LiveBlogConfig(_Model):
     url: Annotated[str, Field(pattern=r"^https?://")]
     poll_minutes: float = Field(default=5, gt=0, le=1440)
-    language: str = "en"
+    language: Language = "en"
     name: str | None = None
 
 
 class DestinationConfig(_Model):
     type: Literal["telegram", "console", "jsonl"]
-    chat: int | str | None = None
+    chat: ChatKey | None = None
     path: str | None = None
 
     @model_validator(mode="after")
     def _check_target(self) -> DestinationConfig:
         if self.type == "telegram":
-            if self.chat is None:
+            if not self.chat:  # also 0 and "": no chat, nowhere to send
                 raise ValueError("a telegram destination needs chat (a chat id or @username)")
             if self.chat in PLACEHOLDER_CHATS:
                 raise ValueError(f"chat {self.chat} is the example value: put your chat id")
@@ -131,8 +197,8 @@ class DestinationConfig(_Model):
 class QuietHours(_Model):
     """Local times (the digest's time zone) between which alerts wait for the digest."""
 
-    start: dt.time
-    end: dt.time
+    start: LocalTime
+    end: LocalTime
 
     @model_validator(mode="after")
     def _check_span(self) -> QuietHours:
@@ -148,7 +214,7 @@ class QuietHours(_Model):
 
 class AlertsConfig(_Model):
     threshold: float | None = Field(default=None, ge=0, le=1)
-    destinations: tuple[DestinationConfig, ...] = (DestinationConfig(type="console"),)
+    destinations: Array[DestinationConfig] = (DestinationConfig(type="console"),)
     cooldown_minutes: float = Field(default=0, ge=0)
     # Posts dated this long after a claim's publication carry it rarely: 10 of the 677
     # labelled ru-news posts (benchmarks/data/realchatter) against 136 of 238 wrong alerts.
@@ -156,7 +222,7 @@ class AlertsConfig(_Model):
     link_previews: bool = False
     via: Literal["bot", "user"] = "bot"
     quiet_hours: QuietHours | None = None
-    analysts: tuple[int, ...] = ()
+    analysts: Array[int] = ()
 
     @property
     def chats(self) -> tuple[int | str, ...]:
@@ -165,7 +231,7 @@ class AlertsConfig(_Model):
 
 class TranslationConfig(_Model):
     backend: Literal["google", "libre", "deepl", "microsoft", "mymemory", "none"] = "google"
-    target: str = "en"
+    target: Language = "en"
     url: str | None = None
     timeout_s: float = Field(default=20, gt=0, le=300)
     max_concurrency: int = Field(default=4, ge=1, le=64)
@@ -179,7 +245,7 @@ class TranslationConfig(_Model):
 
 
 class DigestConfig(_Model):
-    time: dt.time = dt.time(8, 0)
+    time: LocalTime = dt.time(8, 0)
     timezone: str = "UTC"
 
     @field_validator("timezone")
@@ -209,19 +275,19 @@ class DedupConfig(_Model):
 
 
 class TelegramConfig(_Model):
-    session: str = "claimwatch.session"
+    session: FileName = "claimwatch.session"
     reconcile_minutes: float = Field(default=5, gt=0)
     history_on_join: int = Field(default=100, ge=0)
 
 
 class StorageConfig(_Model):
-    path: str = "claimwatch.db"
+    path: FileName = "claimwatch.db"
 
 
 class Config(_Model):
-    channels: tuple[ChannelConfig, ...] = ()
-    claims: tuple[ClaimConfig, ...] = ()
-    liveblogs: tuple[LiveBlogConfig, ...] = ()
+    channels: Array[ChannelConfig] = ()
+    claims: Array[ClaimConfig] = ()
+    liveblogs: Array[LiveBlogConfig] = ()
     alerts: AlertsConfig = AlertsConfig()
     translation: TranslationConfig = TranslationConfig()
     matching: MatchingConfig = MatchingConfig()
@@ -234,6 +300,7 @@ class Config(_Model):
     def _check_unique(self) -> Config:
         _reject_duplicates("channels", [str(c.id).lower() for c in self.channels])
         _reject_duplicates("claims", [c.id for c in self.claims])
+        _reject_duplicates("liveblogs", [b.url for b in self.liveblogs])
         return self
 
     def hints_for(self, channel: int | str | None) -> tuple[str, ...]:
@@ -264,7 +331,7 @@ def load_config(path: Path | str) -> Config:
     """Read and validate a config file; raise ConfigError with a one-line reason."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
