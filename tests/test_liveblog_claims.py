@@ -232,6 +232,53 @@ def test_sentence_splitter(text, sentences):
     assert split_sentences(text) == sentences
 
 
+LONG_QUOTE = "“" + "word " * 130  # an unclosed quote past MAX_QUOTE_CHARS: a typo
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            'Mr. Smith met Dr. Jones. They spoke... "(The talks) failed," he said. ?! Nothing.',
+            [
+                "Mr. Smith met Dr. Jones.",
+                "They spoke...",
+                '"(The talks) failed," he said. ?!',
+                "Nothing.",
+            ],
+        ),
+        (
+            "Wait… What? — 3 died. “He said. ‘No.’” Then silence.",
+            ["Wait…", "What? — 3 died.", "“He said. ‘No.’” Then silence."],
+        ),
+        (
+            "Lt. Col. J. R. Smith Jr. And others came. The U.S. The end",
+            ["Lt. Col. J. R. Smith Jr.", "And others came.", "The U.S.", "The end"],
+        ),
+        (LONG_QUOTE + "end. Next one. Last.", [LONG_QUOTE + "end.", "Next one.", "Last."]),
+        (
+            "Tabs.\tNew one.  Double space!)  (Opened. lower case. Ⓐ circled. ²squared.",
+            [
+                "Tabs.",
+                "New one.",
+                "Double space!)",
+                "(Opened. lower case.",
+                "Ⓐ circled.",
+                "²squared.",
+            ],
+        ),
+        (
+            "Sent to the Co. Inc. Bob Ltd. The deal closed at 5 p.m. The shares fell.",
+            ["Sent to the Co. Inc. Bob Ltd.", "The deal closed at 5 p.m.", "The shares fell."],
+        ),
+        ("." * 50 + "x. Done. " + "…" * 5, ["." * 50 + "x.", "Done. " + "…" * 5]),
+    ],
+)
+def test_sentence_splitter_edge_cases(text, sentences):
+    """Pinned from the slicing splitter, before it was made linear in the page length."""
+    assert split_sentences(text) == sentences
+
+
 def test_merge_near_identical_wording_from_several_sources():
     a = update(
         "Russian state media reported that six people were taken hostage in Lyubichane.",

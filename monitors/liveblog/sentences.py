@@ -100,9 +100,12 @@ _STARTERS = frozenset(
         "when",
     )
 )
-_BOUNDARY = re.compile(r"[.!?…]+[\"”’»)\]]*\s+")
+# Possessive runs, and only from the start of a punctuation run: a long run of dots
+# with no space after would otherwise be retried from each of its positions.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++([\"”’»)\]]*+)\s+")
 _DOTTED = re.compile(r"^(?:[a-z]\.){2,}$")
 _OPENERS = '"“‘«([-–—•*'
+_NEXT_WORD = re.compile(rf"[{re.escape(_OPENERS)}]*+(\w*)")
 # Past this length an unclosed quotation mark is taken as a typo, not a long quote.
 MAX_QUOTE_CHARS = 600
 
@@ -120,25 +123,35 @@ def _is_abbreviation_stop(before: str, next_word: str) -> bool:
     return False
 
 
-def _inside_quote(segment: str) -> bool:
-    if len(segment) > MAX_QUOTE_CHARS:
+def _inside_quote(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] leaves a quotation open; counted in place, not copied."""
+    if end - start > MAX_QUOTE_CHARS:
         return False
-    return segment.count("“") > segment.count("”") or segment.count('"') % 2 == 1
+    curly_open = text.count("“", start, end) > text.count("”", start, end)
+    return curly_open or text.count('"', start, end) % 2 == 1
+
+
+def _ends_sentence(text: str, start: int, last: int, boundary: re.Match[str]) -> bool:
+    """Whether `boundary` ends the sentence begun at `start`. `last` is where the previous
+    boundary ended (a space), so the word before this one lies in text[last:]."""
+    after = _NEXT_WORD.match(text, boundary.end())
+    assert after is not None  # every part of the pattern may be empty
+    first = text[after.start(1) : after.start(1) + 1]
+    if not (first.isupper() or first.isdigit()):
+        return False
+    if _inside_quote(text, start, boundary.end(1)):
+        return False
+    return not _is_abbreviation_stop(text[last : boundary.start(1)], after[1])
 
 
 def _split_paragraph(text: str) -> Iterator[str]:
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        rest = text[match.end() :]
-        first = rest.lstrip(_OPENERS)[:1]
-        if not (first.isupper() or first.isdigit()):
-            continue
-        before = text[start : match.end()].rstrip()
-        next_word = re.split(r"\W", rest.lstrip(_OPENERS), maxsplit=1)[0]
-        if _inside_quote(before) or _is_abbreviation_stop(before.rstrip('"”’»)]'), next_word):
-            continue
-        yield before
-        start = match.end()
+    """Works on positions: slicing off the rest at each boundary made a page quadratic."""
+    start = last = 0  # where the current sentence starts, where the last boundary ended
+    for boundary in _BOUNDARY.finditer(text):
+        if _ends_sentence(text, start, last, boundary):
+            yield text[start : boundary.end(1)]
+            start = boundary.end()
+        last = boundary.end()
     if tail := text[start:].strip():
         yield tail
 
