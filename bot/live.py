@@ -67,6 +67,8 @@ class LiveService:
         self.monitor = monitor
         self.outputs = outputs
         self.chat_client = chat_client  # posts alerts: the bot, or `client` itself
+        # A second connection of its own to keep alive (alerts.via = "bot"), or None.
+        self.bot = chat_client if chat_client is not client else None
         self._secrets = secrets
         self.chat = (
             AnalystChat(app, chat_client, Commands(app), on_change=app.delivery.wake.set)
@@ -124,14 +126,16 @@ class LiveService:
         await self._reconnect("connect", self.client.connect)
         if not await self.client.is_user_authorized():
             raise ConfigError("the Telegram session is not logged in: run `claimwatch login`")
-        if self.chat_client is not None and self.chat_client is not self.client:
-            await self._start_bot(self.chat_client)
+        if self.bot is not None:
+            await self._start_bot(self.bot)
         if self.chat is not None:
             await self.chat.start()
         self.monitor.install()
         self.tasks.spawn(self.monitor.set_channels(self.app.config.channels), "follow channels")
         self.tasks.spawn(self.app.delivery.run(), "alert delivery")
-        self.tasks.spawn(self._keep_connected(), "connection watchdog")
+        self.tasks.spawn(self._keep_connected(self.client, "telegram"), "connection watchdog")
+        if self.bot is not None:
+            self.tasks.spawn(self._keep_connected(self.bot, "bot"), "bot connection watchdog")
         await self._start_schedule()
         log.info("following %d configured channel(s)", len(self.app.config.channels))
 
@@ -202,8 +206,8 @@ class LiveService:
             self.chat.stop()
         await self._fetcher.aclose()
         await self.client.disconnect()
-        if self.chat_client is not None and self.chat_client is not self.client:
-            await self.chat_client.disconnect()
+        if self.bot is not None:
+            await self.bot.disconnect()
         await self.app.close()
 
     async def run_until_stopped(self) -> None:
@@ -213,7 +217,7 @@ class LiveService:
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: self.tasks.spawn(self.reload(), "reload"))
         try:
-            await self.start()
+            await self._start_unless_stopped()
             await self.stopping.wait()
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -221,6 +225,22 @@ class LiveService:
             await self.stop()
         if self.fatal is not None:
             raise ConfigError(f"{self.fatal}: run `claimwatch login` again")
+
+    async def _start_unless_stopped(self) -> None:
+        """`start`, abandoned as soon as a stop is requested: while Telegram is unreachable
+        the connection is retried forever, and SIGTERM must not wait for it."""
+        starting = asyncio.create_task(self.start(), name="start")
+        stop = asyncio.create_task(self.stopping.wait(), name="stop request")
+        try:
+            await asyncio.wait({starting, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (starting, stop):
+                task.cancel()
+            await asyncio.gather(starting, stop, return_exceptions=True)
+        if starting.cancelled():
+            log.info("stop requested during start-up")
+        else:
+            starting.result()  # start's own failure (a session not logged in) is raised
 
     def _on_stall(self, passes: int) -> None:
         """Tell the chat once when no channel can be read, and once when it recovers."""
@@ -259,23 +279,30 @@ class LiveService:
             )
         log.info("alerts go to %d chat(s) through the bot", len(self.outputs.telegram))
 
-    async def _keep_connected(self) -> None:
-        """Telethon reconnects on its own a few times, then gives up: take over there,
-        and reconcile afterwards since updates during the outage may be lost."""
+    async def _keep_connected(self, client: TelegramClient, name: str) -> None:
+        """The watchdog of one client the service owns (the user client; the bot, when
+        alerts go through one). Telethon reconnects on its own a few times, then gives
+        up: take over there. The user client reconciles afterwards, since channel updates
+        during the outage may be lost."""
         while not self.stopping.is_set():
             with contextlib.suppress(Exception):
-                await self.client.disconnected
+                await client.disconnected
             if self.stopping.is_set():
                 return
-            self.monitor.counters.count("disconnected")
-            log.warning("telegram connection lost; reconnecting")
-            await self._reconnect("reconnect", self.client.connect)
-            try:
-                await self.monitor.reconcile()
-            except SessionExpired:
-                raise
-            except Exception:
-                log.exception("reconcile after reconnect failed")
+            self.monitor.counters.count("disconnected", detail=name)
+            log.warning("%s connection lost; reconnecting", name)
+            await self._reconnect(f"reconnect {name}", client.connect)
+            log.info("%s connection restored", name)
+            if client is self.client:
+                await self._reconcile_after_outage()
+
+    async def _reconcile_after_outage(self) -> None:
+        try:
+            await self.monitor.reconcile()
+        except SessionExpired:
+            raise
+        except Exception:
+            log.exception("reconcile after reconnect failed")
 
 
 async def run_service(config_path: Path, *, db: Path | None) -> None:

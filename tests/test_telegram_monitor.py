@@ -213,6 +213,61 @@ async def test_a_channel_that_cannot_be_resolved_is_reported_not_fatal(live):
     assert "no_such_chan" in health["resolve_error"].detail or health["resolve_error"].count == 2
 
 
+def network_down(request) -> ConnectionError:
+    return ConnectionError("network down")
+
+
+def unreachable(request):
+    raise network_down(request)
+
+
+async def test_an_outage_resolving_one_channel_still_follows_the_others(app):
+    world = new_world()
+    await world.client.connect()
+    ResolveUsername = functions.contacts.ResolveUsernameRequest
+    world.client.fail_next(ResolveUsername, network_down, times=6)
+    harness = Harness(app, world)
+    await harness.start()  # Retry gives up on @rdk_front: the next channel is still followed
+    assert set(harness.monitor.followed) == {GOV}
+    assert list(harness.monitor.unresolved) == ["@rdk_front"]
+    world.post(RDK, "Пока связи не было")
+    assert await harness.monitor.reconcile() == 0  # the scheduled pass resolves it again
+    assert set(harness.monitor.followed) == {RDK, GOV}
+    assert harness.monitor.unresolved == {}
+    assert [key[0] for key in await harness.posts()] == [RDK]
+
+
+async def test_no_channel_resolvable_is_a_stall_until_one_is(app):
+    world = new_world()
+    await world.client.connect()
+    ResolveUsername = functions.contacts.ResolveUsernameRequest
+    world.client.on_request(ResolveUsername, unreachable)
+    harness = Harness(app, world)
+    stalls: list[int] = []
+    harness.monitor.on_stall = stalls.append
+    await harness.start()
+    assert harness.monitor.followed == {}
+    assert await harness.monitor.reconcile() == 2
+    assert await harness.monitor.reconcile() == 2
+    assert stalls == [1, 2]  # the service tells the chat at its STALL_PASSES
+    world.client.on_request(ResolveUsername, world._resolve)
+    assert await harness.monitor.reconcile() == 0
+    assert stalls == [1, 2, 0]
+    assert set(harness.monitor.followed) == {RDK, GOV}
+
+
+async def test_channels_that_can_never_be_followed_are_a_stall_too(app):
+    harness = Harness(app, new_world())
+    stalls: list[int] = []
+    harness.monitor.on_stall = stalls.append
+    await harness.world.client.connect()
+    await harness.start([{"id": "no_such_chan"}])
+    assert await harness.monitor.reconcile() == 1
+    assert stalls == [1]
+    assert harness.monitor.unfollowable.keys() == {"@no_such_chan"}
+    assert harness.client.sent(functions.contacts.ResolveUsernameRequest)[1:] == []
+
+
 def break_processing(live: Harness, monkeypatch, times: int = 1) -> None:
     """The pipeline fails the next `times` batches (a locked disk, a stage bug)."""
     real, left = live.app.process, [times]

@@ -4,7 +4,8 @@
 followed at once from storage (no network), new ones are resolved one by one, and each
 newly followed channel is backfilled. `reconcile`, run every few minutes on the
 service's scheduler, re-reads every channel's history, because update catch-up silently
-drops channel messages, and retries the live events whose processing failed.
+drops channel messages, retries the live events whose processing failed, and tries again
+to resolve the channels an outage kept from being followed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from telethon import TelegramClient, errors
 
 from monitors.memory import release_free_memory
-from monitors.telegram.guard import Counters, Retry, SessionExpired, Sleep
+from monitors.telegram.guard import TRANSIENT, Counters, Retry, SessionExpired, Sleep
 from monitors.telegram.handlers import LiveHandlers
 from monitors.telegram.history import History, Process, Progress
 from monitors.telegram.resolver import ChannelRef, ChannelSpec, ResolveError, Resolver
@@ -57,6 +58,11 @@ class TelegramMonitor:
         self.settings = settings
         self.counters = Counters()
         self.followed: dict[int, ChannelRef] = {}
+        # Configured channels not followed, by name: those to resolve again on every
+        # reconcile pass (the network or Telegram failed), and those that cannot work
+        # until the config changes (no such username, private, ...).
+        self.unresolved: dict[str, ChannelSpec] = {}
+        self.unfollowable: dict[str, str] = {}  # name -> why
         self._lock = asyncio.Lock()  # one pipeline writer: live events and history alike
         self._channels_lock = asyncio.Lock()  # a reload waits for the previous one
         # The scheduled pass and the one after a reconnect must not read the same
@@ -119,6 +125,7 @@ class TelegramMonitor:
             else:
                 unresolved.append(channel)
         wanted = {ref.id for ref in known}
+        self.unresolved, self.unfollowable = {}, {}
         for gone in [cid for cid in self.followed if cid not in wanted]:
             log.info("no longer following %s", self.followed.pop(gone))
         added = [ref for ref in known if ref.id not in self.followed]
@@ -130,27 +137,54 @@ class TelegramMonitor:
         await self.counters.flush(self.store)
         release_free_memory()  # after a backfill, as after a pass (see reconcile)
 
-    async def _resolve_and_follow(self, channel: ChannelSpec) -> None:
+    async def _resolve_and_follow(self, channel: ChannelSpec) -> bool:
+        """Resolve, follow and backfill one channel; False when it cannot be read now.
+        Whatever the failure, the next channel is still tried: one that may pass (the
+        network, Telegram) is kept for the next reconcile pass."""
+        name = _name(channel)
         try:
             ref = await self.resolver.resolve(channel)
-        except (ResolveError, errors.RPCError) as exc:
-            self.counters.count("resolve_error", detail=str(exc))
-            log.error("cannot follow %s: %s", channel.username or channel.numeric_id, exc)
-            return
+        except SessionExpired:
+            raise
+        except Exception as exc:
+            if _permanent(exc):
+                self.counters.count("resolve_error", detail=str(exc))
+                log.error("cannot follow %s: %s", name, exc)
+                self.unfollowable[name] = str(exc)
+            else:
+                self.counters.count("resolve_error", detail=f"{name}: {exc!r}")
+                log.error("cannot resolve %s now, trying again next pass: %r", name, exc)
+                self.unresolved[name] = channel
+            return False
+        self.unresolved.pop(name, None)
         log.info("following %s (id %d)", ref, ref.id)
         self.followed[ref.id] = ref
-        await self._sync(ref)
+        return await self._sync(ref)
+
+    async def _retry_unresolved(self) -> int:
+        """Resolve again the channels a failure kept unfollowed; returns how many are
+        still unread. A `set_channels` in flight is resolving them itself."""
+        if self._channels_lock.locked():
+            return len(self.unresolved)
+        async with self._channels_lock:
+            unread = 0
+            for channel in list(self.unresolved.values()):
+                unread += not await self._resolve_and_follow(channel)
+            return unread
 
     async def reconcile(self) -> int:
-        """One pass over every followed channel; returns how many channels failed."""
+        """One pass over every followed channel, then another try at the configured ones
+        not followed yet; returns how many configured channels could not be read."""
         async with self._reconcile_lock:
             await self.failed.retry(self.followed)
             failed = 0
             for ref in list(self.followed.values()):
                 failed += not await self._sync(ref)
-            self.counters.count("reconcile_pass", detail=f"{failed} of {len(self.followed)} failed")
+            failed += await self._retry_unresolved() + len(self.unfollowable)
+            configured = len(self.followed) + len(self.unresolved) + len(self.unfollowable)
+            self.counters.count("reconcile_pass", detail=f"{failed} of {configured} failed")
             await self.counters.flush(self.store)
-            self._note_stall(failed)
+            self._note_stall(failed, configured)
             # A pass may have read hundreds of pages, whose freed texts would otherwise stay
             # resident in the C heap (a replay of ru-news left 55 MB so).
             release_free_memory()
@@ -169,8 +203,9 @@ class TelegramMonitor:
             log.info("%s: %d message(s) read from history", ref, read)
         return True
 
-    def _note_stall(self, failed: int) -> None:
-        if self.followed and failed == len(self.followed):
+    def _note_stall(self, failed: int, configured: int) -> None:
+        """A pass that could read none of the configured channels, followed or not."""
+        if configured and failed == configured:
             self._stalled_passes += 1
             log.error(
                 "telegram client stalled: no channel could be read (%d pass(es) in a row)",
@@ -181,3 +216,15 @@ class TelegramMonitor:
         elif self._stalled_passes:
             self._stalled_passes = 0
             self.on_stall(0)
+
+
+def _name(channel: ChannelSpec) -> str:
+    return f"@{channel.username}" if channel.username else str(channel.numeric_id)
+
+
+def _permanent(exc: Exception) -> bool:
+    """A failure to resolve that trying again will not fix: the channel itself, or an RPC
+    error about this request rather than the connection."""
+    return isinstance(exc, ResolveError) or (
+        isinstance(exc, errors.RPCError) and not isinstance(exc, TRANSIENT)
+    )
