@@ -1,8 +1,15 @@
 """The outbox worker: hands pending alert deliveries to their sinks, durably.
 
-A delivery is marked sent only after the sink returned, in its own transaction. If the
-process dies after a sink accepted an alert but before that commit, the alert is sent
-again on restart: the only window in which an analyst can see an alert twice.
+A delivery is marked sent only after the sink returned, in its own transaction. If that
+commit fails (the file locked by another process, a full disk), the worker remembers the
+send and later passes retry only the commit. If the process dies after a sink accepted an
+alert but before the commit, the alert is sent again on restart: the only window in which
+an analyst can see an alert twice.
+
+Only a failure the sink calls permanent (chat gone, message rejected) ends a delivery.
+Anything else is retried for as long as it takes, with backoff capped at `max_delay_s`;
+`attempts` and `last_error` of the delivery show a destination that keeps failing. A wait
+the far side asks for (a flood wait) is obeyed and is not counted as an attempt.
 
 Before sending to a chat, the policy may hold an alert back (muted channel, quiet
 hours, cool-down); a terminal or a file gets every alert. After sending, sinks that can
@@ -21,12 +28,13 @@ from datetime import UTC, datetime, timedelta
 
 from bot.alert_policy import AlertPolicy
 from bot.sinks import DeliveryError, Editable, OutputClosed, Sink
-from storage import Alert, Store
+from storage import Alert, StorageError, Store
 from storage.dates import now_db, to_db
 
 log = logging.getLogger(__name__)
 
 EDIT_GAP_S = 60.0  # a viral story is re-rendered at most once a minute per chat
+BATCH = 50  # deliveries loaded at a time
 
 
 class DeliveryWorker:
@@ -36,16 +44,19 @@ class DeliveryWorker:
         sinks: Sequence[Sink],
         *,
         policy: AlertPolicy | None = None,
-        max_attempts: int = 10,
         base_delay_s: float = 5.0,
         max_delay_s: float = 3600.0,
     ) -> None:
         self._store = store
         self._sinks = tuple(sinks)
         self._policy = policy
-        self._max_attempts = max_attempts
         self._base = base_delay_s
         self._max = max_delay_s
+        # destination -> alert id -> (message ref, sent at): sent, but not yet committed
+        self._unrecorded: dict[str, dict[int, tuple[str | None, str]]] = {}
+        # One pass at a time: the run loop, a replay and the flush at stop all call
+        # deliver_due, and two passes would both send what is due before either commits.
+        self._pass = asyncio.Lock()
         self.wake = asyncio.Event()
 
     @property
@@ -60,9 +71,14 @@ class DeliveryWorker:
     async def deliver_due(self) -> int:
         """One pass over every sink's due deliveries, then the due edits; returns how
         many alerts were sent or held."""
+        async with self._pass:
+            return await self._deliver_due()
+
+    async def _deliver_due(self) -> int:
         done = 0
         for sink in self._sinks:
-            while due := await self._store.alerts.due(sink.name, now_db()):
+            await self._record_unrecorded(sink.name)
+            while due := await self._due(sink.name):
                 progressed = 0
                 for alert in await self._store.alerts.load(due):
                     progressed += await self._deliver(sink, alert)
@@ -73,6 +89,12 @@ class DeliveryWorker:
             if isinstance(sink, Editable):
                 await self._edit_due(sink, sink.name)
         return done
+
+    async def _due(self, destination: str) -> list[int]:
+        """Pending deliveries due now, less those sent whose commit is still owed."""
+        sent = self._unrecorded.get(destination, {})
+        due = await self._store.alerts.due(destination, now_db(), limit=BATCH + len(sent))
+        return [alert_id for alert_id in due if alert_id not in sent][:BATCH]
 
     async def _deliver(self, sink: Sink, alert: Alert) -> int:
         reason = None
@@ -94,9 +116,37 @@ class DeliveryWorker:
             log.exception("sink %s failed on alert %d", sink.name, alert.id)
             await self._failed(sink.name, alert.id, repr(exc), None, False)
             return 0
-        async with self._store.transaction():
-            await self._store.alerts.mark_sent(alert.id, sink.name, ref, now_db())
+        await self._record_sent(sink.name, alert.id, ref, now_db())
         return 1
+
+    async def _record_sent(
+        self, destination: str, alert_id: int, ref: str | None, sent_at: str
+    ) -> bool:
+        """Commit a send; if the database cannot take it now, keep it for a later pass,
+        which retries this commit and never the send."""
+        owed = self._unrecorded.setdefault(destination, {})
+        try:
+            async with self._store.transaction():
+                await self._store.alerts.mark_sent(alert_id, destination, ref, sent_at)
+        except StorageError as exc:
+            if alert_id not in owed:
+                log.warning(
+                    "alert %d reached %s but is not recorded yet (retrying the record, "
+                    "not the send): %s",
+                    alert_id,
+                    destination,
+                    exc,
+                )
+            owed[alert_id] = (ref, sent_at)
+            return False
+        if owed.pop(alert_id, None) is not None:
+            log.info("alert %d at %s recorded as sent after all", alert_id, destination)
+        return True
+
+    async def _record_unrecorded(self, destination: str) -> None:
+        for alert_id, (ref, sent_at) in list(self._unrecorded.get(destination, {}).items()):
+            if not await self._record_sent(destination, alert_id, ref, sent_at):
+                return  # the database still cannot be written: the next pass tries again
 
     async def _failed(
         self,
@@ -106,20 +156,29 @@ class DeliveryWorker:
         retry_after: float | None,
         permanent: bool,
     ) -> None:
-        attempts = await self._store.alerts.attempts(alert_id, destination) + 1
-        give_up = permanent or attempts >= self._max_attempts
-        delay = retry_after if retry_after is not None else self._backoff(attempts)
-        retry_at = None if give_up else to_db(datetime.now(UTC) + timedelta(seconds=delay))
-        log.warning(
-            "delivery of alert %d to %s failed (attempt %d)%s: %s",
-            alert_id,
-            destination,
-            attempts,
-            ", giving up" if give_up else "",
-            error,
-        )
+        if permanent:
+            log.warning("delivery of alert %d to %s given up: %s", alert_id, destination, error)
+            async with self._store.transaction():
+                await self._store.alerts.mark_retry(alert_id, destination, error, None)
+            return
+        if retry_after is not None:  # the far side's wait: obeyed, not a failed attempt
+            log.info("delivery of alert %d to %s deferred: %s", alert_id, destination, error)
+            delay = retry_after
+        else:
+            attempts = await self._store.alerts.attempts(alert_id, destination) + 1
+            log.warning(
+                "delivery of alert %d to %s failed (attempt %d): %s",
+                alert_id,
+                destination,
+                attempts,
+                error,
+            )
+            delay = self._backoff(attempts)
+        retry_at = to_db(datetime.now(UTC) + timedelta(seconds=delay))
         async with self._store.transaction():
-            await self._store.alerts.mark_retry(alert_id, destination, error, retry_at)
+            await self._store.alerts.mark_retry(
+                alert_id, destination, error, retry_at, attempt=retry_after is None
+            )
 
     async def _edit_due(self, sink: Editable, destination: str) -> None:
         now = datetime.now(UTC)
@@ -131,8 +190,9 @@ class DeliveryWorker:
             for alert in await self._store.alerts.load([edit.alert_id for edit in edits])
         }
         for edit in edits:
+            ref = None
             try:
-                await sink.edit(alerts[edit.alert_id], edit.message_ref)
+                ref = await sink.edit(alerts[edit.alert_id], edit.message_ref)
             except OutputClosed:
                 raise
             except DeliveryError as exc:
@@ -145,10 +205,12 @@ class DeliveryWorker:
                     "edit of alert %d at %s failed; not retried", edit.alert_id, destination
                 )
             async with self._store.transaction():
-                await self._store.alerts.mark_edited(edit, destination, now_db())
+                await self._store.alerts.mark_edited(edit, destination, now_db(), ref)
 
     def _backoff(self, attempts: int) -> float:
-        return min(self._max, self._base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+        """Doubling from `base_delay_s`, jittered, never over `max_delay_s`."""
+        doublings = min(attempts - 1, 64)  # after weeks of outage 2.0 ** n would overflow
+        return min(self._max, self._base * 2.0**doublings * random.uniform(0.8, 1.2))
 
     async def run(self, poll_s: float = 5.0) -> None:
         """Deliver forever: on every wake-up (new alerts) and every `poll_s` (retries)."""

@@ -194,15 +194,22 @@ class Alerts:
         )
 
     async def mark_retry(
-        self, alert_id: int, destination: str, error: str, retry_at: str | None
+        self,
+        alert_id: int,
+        destination: str,
+        error: str,
+        retry_at: str | None,
+        *,
+        attempt: bool = True,
     ) -> None:
-        """Count a failed attempt; `retry_at` None gives up on this delivery."""
+        """Try again at `retry_at`; None gives up (retrying cannot help: chat gone). A
+        wait the far side asked for is no failed attempt: `attempt` False."""
         await self._db.execute(
-            """UPDATE deliveries SET attempts = attempts + 1, last_error = ?,
+            """UPDATE deliveries SET attempts = attempts + ?, last_error = ?,
                  status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END,
                  next_attempt_at = coalesce(?, next_attempt_at)
                WHERE alert_id = ? AND destination = ?""",
-            (error[:500], retry_at, retry_at, alert_id, destination),
+            (int(attempt), error[:500], retry_at, retry_at, alert_id, destination),
         )
 
     async def hold(self, alert_id: int, destination: str, reason: str) -> None:
@@ -267,12 +274,17 @@ class Alerts:
             PendingEdit(row["alert_id"], row["message_ref"], row["edit_version"]) for row in rows
         ]
 
-    async def mark_edited(self, edit: PendingEdit, destination: str, now: str) -> None:
-        """Done, unless another change arrived while the edit was in flight."""
+    async def mark_edited(
+        self, edit: PendingEdit, destination: str, now: str, ref: str | None = None
+    ) -> None:
+        """Edited now, which starts the gap to the next edit; still due if another change
+        arrived while the edit was in flight. `ref`: the messages the alert now spans,
+        kept whatever the version (they exist in the chat)."""
         await self._db.execute(
-            """UPDATE deliveries SET edit_due_at = NULL, edited_at = ?
-               WHERE alert_id = ? AND destination = ? AND edit_version = ?""",
-            (now, edit.alert_id, destination, edit.version),
+            """UPDATE deliveries SET edited_at = ?, message_ref = coalesce(?, message_ref),
+                 edit_due_at = CASE WHEN edit_version = ? THEN NULL ELSE edit_due_at END
+               WHERE alert_id = ? AND destination = ?""",
+            (now, ref, edit.version, edit.alert_id, destination),
         )
 
     async def attempts(self, alert_id: int, destination: str) -> int:

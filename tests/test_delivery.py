@@ -1,15 +1,20 @@
 """The alert outbox: retries, waits the far side asks for, giving up, closed output."""
 
+import asyncio
 import io
 import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot import delivery
 from bot.delivery import DeliveryWorker
 from bot.sinks import ConsoleSink, DeliveryError, JsonlSink, OutputClosed, render_console
 from monitors.models import Claim, Match
 from storage import NewPost
-from storage.dates import now_db
+from storage.dates import from_db, now_db
 from tests.conftest import make_post
 
 
@@ -70,20 +75,155 @@ async def test_the_wait_the_far_side_asks_for_is_obeyed(store):
     assert await store.alerts.due("flaky", "9999-01-01T00:00:00+00:00") != []
 
 
-async def test_permanent_failures_and_too_many_attempts_give_up(store):
+async def test_only_a_permanent_failure_gives_up(store):
     await raise_alert(store)
     worker = DeliveryWorker(store, [FlakySink(DeliveryError("chat gone", permanent=True))])
     assert await worker.deliver_due() == 0
     assert await store.alerts.due("flaky", "9999-01-01T00:00:00+00:00") == []
+    row = await store.db.fetch_one("SELECT status, attempts, last_error FROM deliveries")
+    assert tuple(row) == ("failed", 1, "chat gone")
 
-    alert_id = await raise_alert(store, destinations=("other",), message_id=2)
-    stubborn = FlakySink(*[ConnectionError("down")] * 5)
-    stubborn.name = "other"
-    worker = DeliveryWorker(store, [stubborn], max_attempts=3, base_delay_s=0.0)
-    for _ in range(5):
+
+async def test_an_outage_of_any_length_is_outlasted_and_counted(store):
+    # Fifty failures: at 5 s doubling to the 1 h cap, over two days of outage.
+    alert_id = await raise_alert(store)
+    sink = FlakySink(*[ConnectionError("down")] * 50)
+    worker = DeliveryWorker(store, [sink], base_delay_s=0.0)
+    for _ in range(50):
+        assert await worker.deliver_due() == 0
+    row = await store.db.fetch_one("SELECT status, attempts, last_error FROM deliveries")
+    assert tuple(row) == ("pending", 50, "ConnectionError('down')")  # visible, not dropped
+    assert await worker.deliver_due() == 1
+    assert sink.delivered == [alert_id]
+
+
+async def test_a_long_failing_delivery_waits_at_most_the_cap(store):
+    alert_id = await raise_alert(store)
+    # attempts far past any exponent a float can hold (2 ** 2000 overflows)
+    await store.db.execute("UPDATE deliveries SET attempts = 2000")
+    worker = DeliveryWorker(store, [FlakySink(ConnectionError("down"))], max_delay_s=3600.0)
+    before = datetime.now(UTC)
+    await worker.deliver_due()
+    retry_at = from_db(await store.db.scalar("SELECT next_attempt_at FROM deliveries"))
+    assert before + timedelta(minutes=45) < retry_at <= datetime.now(UTC) + timedelta(hours=1)
+    assert await store.alerts.attempts(alert_id, "flaky") == 2001
+
+
+async def test_a_wait_the_far_side_asks_for_is_not_an_attempt(store):
+    alert_id = await raise_alert(store)
+    sink = FlakySink(*[DeliveryError("flood wait 0 s", retry_after=0)] * 30)
+    worker = DeliveryWorker(store, [sink], base_delay_s=0.0)
+    for _ in range(30):
         await worker.deliver_due()
-    assert await store.alerts.attempts(alert_id, "other") == 3
-    assert stubborn.delivered == []
+    row = await store.db.fetch_one("SELECT status, attempts, last_error FROM deliveries")
+    assert tuple(row) == ("pending", 0, "flood wait 0 s")
+    assert await worker.deliver_due() == 1
+    assert sink.delivered == [alert_id]
+
+
+async def test_a_sent_alert_the_database_cannot_record_is_not_sent_again(store):
+    # Another process holds the write lock (`claimwatch claims add`, a backup) while the
+    # chat accepts the alert: the later passes retry the bookkeeping, never the send.
+    alert_id = await raise_alert(store)
+    await store.db.execute("PRAGMA busy_timeout = 0")  # the default waits 5 s
+    sink = FlakySink()
+    worker = DeliveryWorker(store, [sink])
+    other = sqlite3.connect(Path(store.db.path), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        for _ in range(5):
+            await worker.deliver_due()
+        assert sink.delivered == [alert_id]
+        assert await store.db.scalar("SELECT status FROM deliveries") == "pending"
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    await worker.deliver_due()
+    assert sink.delivered == [alert_id]
+    row = await store.db.fetch_one("SELECT status, message_ref, attempts FROM deliveries")
+    assert tuple(row) == ("sent", f"msg-{alert_id}", 1)
+    # and the outbox goes on with the alerts behind it
+    second = await raise_alert(store, message_id=2)
+    assert await worker.deliver_due() == 1
+    assert sink.delivered == [alert_id, second]
+
+
+async def test_overlapping_passes_send_an_alert_once(store):
+    # The run loop's pass and another caller's (a replay, the flush at stop) overlap.
+    alert_id = await raise_alert(store)
+    release = asyncio.Event()
+
+    class SlowSink(FlakySink):
+        async def send(self, alert):
+            await release.wait()
+            return await super().send(alert)
+
+    sink = SlowSink()
+    worker = DeliveryWorker(store, [sink])
+    first = asyncio.create_task(worker.deliver_due())
+    second = asyncio.create_task(worker.deliver_due())
+    await asyncio.sleep(0.05)
+    release.set()
+    assert sorted(await asyncio.gather(first, second)) == [0, 1]
+    assert sink.delivered == [alert_id]
+
+
+class GrowingStorySink(FlakySink):
+    """An editable chat; the story gains a repost while each edit is in flight."""
+
+    interrupts = True
+
+    def __init__(self, store) -> None:
+        super().__init__()
+        self.store = store
+        self.edits = 0
+
+    async def edit(self, alert, ref) -> str:
+        self.edits += 1
+        async with self.store.transaction():
+            await self.store.alerts.touch_clusters([alert.cluster_id], now_db())
+        return ref
+
+
+async def test_a_story_that_keeps_growing_is_edited_at_most_once_a_gap(store, monkeypatch):
+    await raise_alert(store)
+    sink = GrowingStorySink(store)
+    worker = DeliveryWorker(store, [sink])
+    assert await worker.deliver_due() == 1
+    async with store.transaction():
+        await store.alerts.touch_clusters(["100/1"], now_db())
+    for _ in range(10):
+        await worker.deliver_due()
+    assert sink.edits == 1
+    # the repost that came during the edit is not lost: it is edited once the gap is over
+    monkeypatch.setattr(delivery, "EDIT_GAP_S", 0.0)
+    await worker.deliver_due()
+    assert sink.edits == 2
+
+
+async def test_an_edit_that_needs_more_messages_keeps_their_reference(store, monkeypatch):
+    monkeypatch.setattr(delivery, "EDIT_GAP_S", 0.0)
+    alert_id = await raise_alert(store)
+
+    class GrowingSink(FlakySink):
+        interrupts = True
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.refs: list[str] = []
+
+        async def edit(self, alert, ref) -> str:
+            self.refs.append(ref)
+            return f"{ref},extra"  # the grown alert took one more message
+
+    worker = DeliveryWorker(store, [sink := GrowingSink()])
+    await worker.deliver_due()
+    for _ in range(2):
+        async with store.transaction():
+            await store.alerts.touch_clusters(["100/1"], now_db())
+        await worker.deliver_due()
+    # the second edit reaches the message the first one added, instead of sending another
+    assert sink.refs == [f"msg-{alert_id}", f"msg-{alert_id},extra"]
 
 
 async def test_closed_output_stops_delivery_and_keeps_the_alert_pending(store):
