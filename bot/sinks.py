@@ -44,7 +44,10 @@ class Editable(Protocol):
     """A sink whose sent messages can be updated in place (a Telegram chat can; stdout
     cannot): a story that grows, an edited post or a verdict re-renders the message."""
 
-    async def edit(self, alert: Alert, ref: str) -> None: ...
+    async def edit(self, alert: Alert, ref: str) -> str:
+        """Update the messages of `ref`; returns the reference of every message the alert
+        now spans (a grown alert may need more)."""
+        ...
 
 
 class ConsoleSink:

@@ -33,6 +33,8 @@ T = TypeVar("T")
 
 GROUP_SPACING_S = 3.0  # 20 messages a minute in a group
 PRIVATE_SPACING_S = 1.0  # about one a second in a private chat
+# What a message of an alert shows once a re-render needs fewer (Telegram refuses empty).
+SURPLUS_MARK = "<i>(nothing more: the alert above was updated)</i>"
 
 
 class TelegramSink:
@@ -64,14 +66,10 @@ class TelegramSink:
 
     async def post(self, pieces: Sequence[str], *, buttons: Any = None) -> list[int]:
         """Send HTML pieces in order (buttons under the first); their message ids."""
-        ids = []
-        for index, piece in enumerate(pieces):
-            message = await self._call(
-                self._client.send_message, piece, buttons=buttons if index == 0 else None
-            )
-            assert message is not None  # only edits end without a message
-            ids.append(message.id)
-        return ids
+        return [
+            await self._send(piece, buttons=buttons if index == 0 else None)
+            for index, piece in enumerate(pieces)
+        ]
 
     async def post_photo(self, png: bytes, caption: str) -> None:
         """An image with a short HTML caption (the digest's chart)."""
@@ -79,19 +77,33 @@ class TelegramSink:
         photo.name = "chart.png"  # Telethon takes the type from the name
         await self._call(self._client.send_file, photo, caption=caption)
 
-    async def edit(self, alert: Alert, ref: str) -> None:
-        """Re-render a sent alert in place; a message Telegram finds unchanged is fine."""
+    async def edit(self, alert: Alert, ref: str) -> str:
+        """Re-render a sent alert in place; returns the new reference (every message id).
+
+        The sent messages are edited in order; a message Telegram finds unchanged is fine.
+        Pieces beyond them go out as silent replies to the first message: an edit is not a
+        new alert, so it must not ring through mutes and quiet hours, and the reply ties the
+        piece to its alert. Messages beyond the new pieces are edited to `SURPLUS_MARK`, not
+        deleted: Telegram refuses to delete a bot's message after 48 hours, and kept ids
+        stay valid when the alert grows again, so the reference only ever grows.
+        """
+        ids = [int(message_id) for message_id in ref.split(",")]
         pieces = render_alert_html(alert)
-        for index, (message_id, piece) in enumerate(zip(ref.split(","), pieces, strict=False)):
-            await self._call(
-                self._client.edit_message,
-                int(message_id),
-                piece,
-                buttons=self._markup(alert) if index == 0 else None,
-            )
+        for index, message_id in enumerate(ids):
+            piece = pieces[index] if index < len(pieces) else SURPLUS_MARK
+            buttons = self._markup(alert) if index == 0 else None
+            await self._call(self._client.edit_message, message_id, piece, buttons=buttons)
+        for piece in pieces[len(ids) :]:
+            ids.append(await self._send(piece, reply_to=ids[0], silent=True))
+        return ",".join(map(str, ids))
 
     async def close(self) -> None:
         return None
+
+    async def _send(self, piece: str, **kwargs: Any) -> int:
+        message = await self._call(self._client.send_message, piece, **kwargs)
+        assert message is not None  # only edits end without a message
+        return message.id
 
     def _markup(self, alert: Alert) -> Any:
         return alert_buttons(alert) if self._buttons else None

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from telethon.tl import functions
 
+from bot.alert_render import render_alert_html
 from bot.sinks import DeliveryError
 from bot.telegram_sink import TelegramSink
 from storage import Alert
+from storage.alerts import StoryPost
 from tests.fake_chat import FakeChat
 from tests.fake_telegram import FakeTelegramClient, flood_wait
 
 SendMessage = functions.messages.SendMessageRequest
+SURPLUS = "(nothing more: the alert above was updated)"
 
 
 def alert(alert_id: int) -> Alert:
@@ -39,6 +43,15 @@ def alert(alert_id: int) -> Alert:
         cluster_posts=1,
         cluster_channels=1,
     )
+
+
+def viral(alert: Alert, channels: int = 150) -> Alert:
+    """The alert once its story spread: the "+N channels" line alone outgrows a message."""
+    also = tuple(
+        StoryPost(f"Channel with a fairly long name {n}", f"https://t.me/c{n}/1", alert.date)
+        for n in range(channels)
+    )
+    return replace(alert, also=also, cluster_channels=channels + 1, cluster_posts=channels + 1)
 
 
 @pytest.fixture
@@ -73,3 +86,27 @@ async def test_an_edit_that_changes_nothing_is_done(chat):
     ref = await sink.send(alert(1))
     await sink.edit(alert(1), ref)  # Telegram answers MESSAGE_NOT_MODIFIED
     assert chat.texts() == [chat.messages[int(ref)].message]
+
+
+async def test_an_edit_that_needs_more_messages_sends_the_rest_quietly(chat):
+    sink = TelegramSink(chat.client, chat.marked_id, spacing_s=0)
+    ref = await sink.send(alert(1))
+    grown = viral(alert(1))
+    new_ref = await sink.edit(grown, ref)
+    assert len(chat.texts()) == len(render_alert_html(grown)) > 1
+    assert "Channel with a fairly long name 149" in chat.texts()[-1]
+    ids = [int(message_id) for message_id in new_ref.split(",")]
+    assert ids[0] == int(ref) and [chat.messages[i].message for i in ids] == chat.texts()
+    extra = chat.client.sent(SendMessage)[-1]
+    assert extra.silent and extra.reply_to.reply_to_msg_id == ids[0]
+
+
+async def test_an_edit_that_needs_fewer_messages_marks_the_rest(chat):
+    sink = TelegramSink(chat.client, chat.marked_id, spacing_s=0)
+    ref = await sink.send(viral(alert(1)))
+    new_ref = await sink.edit(alert(1), ref)
+    first, *rest = chat.texts()
+    assert "fairly long name" not in first and rest and all(text == SURPLUS for text in rest)
+    assert new_ref == ref  # the kept ids stay valid: a story that grows again reuses them
+    assert await sink.edit(viral(alert(1)), ref) == ref
+    assert SURPLUS not in chat.texts()
