@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 from bot.alert_policy import AlertPolicy
-from bot.config import Config, ConfigError, Secrets
+from bot.config import Config, ConfigError
 from bot.delivery import DeliveryWorker
 from bot.retro import retro_match
+from bot.secrets import Secrets
 from bot.sinks import Sink
 from monitors.clustering import Clusterer
 from monitors.embedding import MAX_CHARS, Embedder, load_embedder, load_english_embedder

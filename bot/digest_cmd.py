@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 from telethon import TelegramClient
 
-from bot.config import Config, Secrets
+from bot.config import Config
 from bot.digest import Digest
 from bot.digest_chart import render_chart
 from bot.digest_render import render_html, render_json, render_text
 from bot.digest_send import DigestPublisher
 from bot.outputs import build_outputs
+from bot.secrets import Secrets
 from bot.session import chat_client
 from storage import Store
 

@@ -26,11 +26,12 @@ from telethon import TelegramClient
 from bot.app import App
 from bot.chat import AnalystChat
 from bot.chat_commands import Commands
-from bot.config import ConfigError, Secrets, TelegramConfig, load_config
+from bot.config import ConfigError, TelegramConfig, load_config
 from bot.digest_send import DigestPublisher
 from bot.liveblog_poll import LiveBlogPoller
 from bot.outputs import Outputs, build_outputs
 from bot.schedule import DigestSchedule, add_interval_job, make_scheduler
+from bot.secrets import Secrets
 from bot.session import open_bot_client, open_client
 from bot.sinks import DeliveryError, Sink
 from bot.telegram_html import escape

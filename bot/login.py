@@ -14,7 +14,8 @@ from typing import IO, Protocol
 import click
 from telethon import TelegramClient
 
-from bot.config import Config, Secrets, TelegramConfig
+from bot.config import Config, TelegramConfig
+from bot.secrets import Secrets
 from bot.session import open_client, session_path
 
 Ask = Callable[[str, bool], str]  # (question, hide the answer) -> answer

@@ -15,7 +15,8 @@ from pathlib import Path
 from telethon import TelegramClient
 from telethon.sessions import StringSession
 
-from bot.config import Config, ConfigError, Secrets, TelegramConfig
+from bot.config import Config, ConfigError, TelegramConfig
+from bot.secrets import Secrets
 
 SESSION_SUFFIX = ".session"  # Telethon appends it to a session name lacking it
 

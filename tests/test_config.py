@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import ConfigError, Secrets, load_config, parse_config
+from bot.config import ConfigError, load_config, parse_config
+from bot.secrets import Secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 

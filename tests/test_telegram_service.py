@@ -13,9 +13,10 @@ from telethon import errors
 from telethon.tl import functions
 
 from bot.cli import cli
-from bot.config import ConfigError, Secrets, parse_config
+from bot.config import ConfigError, parse_config
 from bot.live import LiveService
 from bot.schedule import due_day, utc_now
+from bot.secrets import Secrets
 from bot.session import open_client, session_path
 from bot.status import show_status
 from tests.conftest import GOV, RDK
