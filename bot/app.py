@@ -181,7 +181,8 @@ class App:
         return result
 
     async def retry_translations(self) -> int:
-        """Retry failed translations (a scheduled job); returns how many posts were tried."""
+        """Retry failed translations that are due (a scheduled job); returns how many posts
+        got a result stored (one edited meanwhile keeps what the live path stored)."""
         if self.translator is None:
             return 0
         result = await self.pipeline.retry_translations()

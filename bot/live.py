@@ -37,6 +37,7 @@ from bot.sinks import DeliveryError, Sink
 from bot.telegram_html import escape
 from monitors.embedding import Embedder
 from monitors.liveblog import LiveBlogFetcher
+from monitors.pipeline import RETRY_WAIT
 from monitors.telegram import MonitorSettings, Retry, SessionExpired, TelegramMonitor
 from monitors.telegram.guard import Tasks
 from monitors.telegram.history import Progress
@@ -46,9 +47,10 @@ log = logging.getLogger(__name__)
 ClientFactory = Callable[[TelegramConfig, Secrets], TelegramClient]
 STALL_PASSES = 2  # reconcile passes reading no channel before the chat is told
 FLUSH_ALERTS_S = 15.0  # how long shutdown waits for due alerts to go out
-TRANSLATION_RETRY_MINUTES = 10
+# How often posts whose translation failed are looked at: the pipeline's shortest wait.
+TRANSLATION_RETRY_MINUTES = RETRY_WAIT.total_seconds() / 60
 # How often due live blogs are looked for; each blog keeps its own poll_minutes.
-LIVEBLOG_TICK_MINUTES = 0.5  # how often posts whose translation failed are retried
+LIVEBLOG_TICK_MINUTES = 0.5
 
 
 class LiveService:

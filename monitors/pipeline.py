@@ -10,16 +10,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from monitors.models import Post
 from monitors.stages import Item, Stage
 from storage import NewPost, Store
-from storage.dates import now_db
+from storage.dates import now_db, to_db
+from storage.posts import PendingTranslation, Retranslated
 
 # (channel id, username, title, category) of a post's channel, as storage wants it.
 ChannelInfo = Callable[[Post], tuple[int, str | None, str | None, str | None]]
 
 log = logging.getLogger(__name__)
+
+# A failed translation is tried again by the retry job (every RETRY_WAIT, bot/live.py):
+# first at its next run, then after waits doubling from RETRY_WAIT (10, 20, 40 minutes,
+# ...). The tenth failure gives up: by then the post is about 43 hours old, so an outage
+# of a day and a half (a self-hosted server down overnight, a daily quota spent) loses
+# no translation, while a text the translator never takes costs 10 requests, not 144 a
+# day for ever. The translator cannot tell yet which errors are for good (translate.py).
+TRANSLATION_ATTEMPTS = 10
+RETRY_WAIT = timedelta(minutes=10)
 
 
 @dataclass(slots=True)
@@ -49,40 +60,42 @@ class Pipeline:
         self._hash = hash_text
         self._retry_stages = tuple(retry_stages)  # what runs again on a late translation
 
-    async def retry_translations(self, limit: int = 200) -> BatchResult:
-        """Translate stored posts whose translation failed, and match them again with it.
+    async def retry_translations(
+        self, limit: int = 200, *, now: datetime | None = None
+    ) -> BatchResult:
+        """Translate stored posts whose translation failed and is due for another try,
+        and match them again with it.
 
         A match that now reaches the alert level raises an alert unless its story has one
-        for that claim already; scores of earlier matches are updated."""
+        for that claim already; scores of earlier matches are updated. A post edited
+        while its old text was being translated is left to what the live path stored
+        for the new text: neither the old translation nor its matches are kept."""
         result = BatchResult()
-        pending = await self._store.posts.pending_translation(limit)
+        now = now or datetime.now(UTC)  # the job's start: waits are counted from here
+        pending = await self._store.posts.pending_translation(limit, to_db(now))
         if not pending:
             return result
-        items = [
-            Item(post, digest, previous_cluster=post.cluster_id) for _, digest, post in pending
-        ]
+        items = [Item(p.post, p.text_hash, previous_cluster=p.post.cluster_id) for p in pending]
         for stage in self._retry_stages:
             await stage(items)
-        pairs = [(post_id, item) for (post_id, _, _), item in zip(pending, items, strict=True)]
-        now = now_db()
+        pairs = list(zip(pending, items, strict=True))
+        written = now_db()
         async with self._store.transaction():
-            await self._store.posts.set_translations(
-                [
-                    (post_id, item.post.translation, item.translation_state)
-                    for post_id, item in pairs
-                ]
+            kept = await self._store.posts.set_translations(
+                [_retranslated(p, item, now) for p, item in pairs]
             )
+            pairs = [(p, item) for p, item in pairs if p.id in kept]
             result.alert_ids += await self._store.alerts.record_many(
                 [
-                    (post_id, item.post.cluster_id or "", item.matches)
-                    for post_id, item in pairs
+                    (p.id, item.post.cluster_id or "", item.matches)
+                    for p, item in pairs
                     if item.matches
                 ],
                 self._destinations,
-                now,
+                written,
             )
-            await self._store.alerts.touch_clusters(_clusters(items), now)
-        result.items = items
+            result.items = [item for _, item in pairs]
+            await self._store.alerts.touch_clusters(_clusters(result.items), written)
         return result
 
     def wrap_stages(self, wrap: Callable[[Stage], Stage]) -> None:
@@ -133,7 +146,12 @@ class Pipeline:
                 stored = (await store.posts.lookup([item.post.key]))[item.post.key]
                 ids[item.post.key] = stored.id
                 await store.posts.record_edit(
-                    stored.id, item.post, item.text_hash, stored.version + 1, now
+                    stored.id,
+                    item.post,
+                    item.text_hash,
+                    stored.version + 1,
+                    now,
+                    item.translation_state,
                 )
         result.new, result.edited = len(fresh), len(items) - len(fresh)
         await store.clusters.refresh(
@@ -152,6 +170,18 @@ class Pipeline:
         # A repost, an edit or a new translation changes what a sent alert should show.
         await store.alerts.touch_clusters(_clusters(items), now)
         await store.channels.advance_cursors(_newest_per_channel(items))
+
+
+def _retranslated(pending: PendingTranslation, item: Item, now: datetime) -> Retranslated:
+    """The stored outcome of one retry: done, failed, or pending until its next try."""
+    attempts = pending.attempts + 1
+    state = item.translation_state
+    if state == "pending" and attempts >= TRANSLATION_ATTEMPTS:
+        state = "failed"
+    due = now + RETRY_WAIT * 2 ** (attempts - 2) if state == "pending" else None
+    return Retranslated(
+        pending.id, pending.text_hash, item.post.translation, state, attempts, to_db(due)
+    )
 
 
 def _clusters(items: list[Item]) -> set[str]:

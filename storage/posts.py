@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 
 from monitors.models import ForwardOrigin, Post
@@ -55,6 +55,30 @@ class NewPost:
     translation_state: str
 
 
+@dataclass(frozen=True, slots=True)
+class PendingTranslation:
+    """A stored post whose translation failed, due for another try."""
+
+    id: int
+    text_hash: str
+    attempts: int  # tries so far on this text, the one made when it was stored included
+    post: Post
+
+
+@dataclass(frozen=True, slots=True)
+class Retranslated:
+    """What a retry made of a post's translation: `state` done, pending (due again at
+    `due_at`) or failed; `text_hash` names the text that was translated. `set_translations`
+    binds the fields by position."""
+
+    post_id: int
+    text_hash: str
+    translation: str | None
+    state: str
+    attempts: int
+    due_at: str | None = None
+
+
 def _pairs(count: int) -> str:
     return ",".join(["(?, ?)"] * count)
 
@@ -92,8 +116,9 @@ class Posts:
         await self._db.execute_many(
             """INSERT INTO posts (channel_id, message_id, date, text, text_hash, lang,
                  translation, translation_state, cluster_id, edit_date, forward_channel_id,
-                 forward_message_id, forward_name, grouped_id, reply_to, media, stored_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 forward_message_id, forward_name, grouped_id, reply_to, media, stored_at,
+                 translation_attempts)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (channel_id, message_id) DO NOTHING""",
             [_insert_params(item, now) for item in new],
         )
@@ -112,12 +137,22 @@ class Posts:
         return {key: row.id for key, row in stored.items()}
 
     async def record_edit(
-        self, post_id: int, post: Post, text_hash: str, version: int, now: str
+        self,
+        post_id: int,
+        post: Post,
+        text_hash: str,
+        version: int,
+        now: str,
+        translation_state: str | None = None,
     ) -> None:
-        """Keep the new text as the current one and as a further version."""
+        """Keep the new text as the current one and as a further version. Its
+        translation starts afresh: a failed one is retried as for a new post."""
+        if translation_state is None:
+            translation_state = "done" if post.translation else "none"
         await self._db.execute(
             """UPDATE posts SET text = ?, text_hash = ?, version = ?, edit_date = ?, lang = ?,
-                 translation = ?, translation_state = ?, media = ?
+                 translation = ?, translation_state = ?, media = ?,
+                 translation_attempts = ?, translation_due_at = NULL
                WHERE id = ?""",
             (
                 post.text,
@@ -126,8 +161,9 @@ class Posts:
                 to_db(post.edit_date),
                 post.lang,
                 post.translation,
-                "done" if post.translation else "none",
+                translation_state,
                 json.dumps(list(post.media)),
+                _attempts_made(translation_state),
                 post_id,
             ),
         )
@@ -168,21 +204,41 @@ class Posts:
             found.update((row["cluster_id"], row["translation"]) for row in rows)
         return found
 
-    async def pending_translation(self, limit: int) -> list[tuple[int, str, Post]]:
-        """(row id, text hash, post) of the oldest posts whose translation failed."""
+    async def pending_translation(self, limit: int, now: str) -> list[PendingTranslation]:
+        """The oldest posts whose translation failed and whose next try is due at `now`.
+
+        Only due posts are candidates, so posts that keep failing wait out their backoff
+        instead of filling every batch ahead of newer ones."""
         rows = await self._db.fetch_all(
             f"""{_SELECT_POST} WHERE p.translation_state = 'pending' AND p.deleted_at IS NULL
+                  AND (p.translation_due_at IS NULL OR p.translation_due_at <= ?)
                 ORDER BY p.date, p.id LIMIT ?""",
-            (limit,),
+            (now, limit),
         )
-        return [(row["id"], row["text_hash"], _post_from_row(row)) for row in rows]
+        return [
+            PendingTranslation(
+                row["id"], row["text_hash"], row["translation_attempts"], _post_from_row(row)
+            )
+            for row in rows
+        ]
 
-    async def set_translations(self, rows: Sequence[tuple[int, str | None, str]]) -> None:
-        """Rows of (post row id, translation, translation state)."""
-        await self._db.execute_many(
-            "UPDATE posts SET translation = ?, translation_state = ? WHERE id = ?",
-            [(text, state, post_id) for post_id, text, state in rows],
-        )
+    async def set_translations(self, outcomes: Sequence[Retranslated]) -> set[int]:
+        """Store each outcome whose post still has the text that was translated; return
+        the ids of those posts. A post edited since keeps what the live path stored for
+        its new text: each update checks the text hash in the same statement, so this
+        holds however the caller serialises its writes."""
+        applied: set[int] = set()
+        async with self._db.transaction():
+            for out in outcomes:
+                row = await self._db.fetch_one(
+                    """UPDATE posts SET translation = ?3, translation_state = ?4,
+                         translation_attempts = ?5, translation_due_at = ?6
+                       WHERE id = ?1 AND text_hash = ?2 RETURNING id""",
+                    astuple(out),
+                )
+                if row is not None:
+                    applied.add(row["id"])
+        return applied
 
     async def newest_date(self) -> datetime | None:
         return from_db(await self._db.scalar("SELECT max(date) FROM posts"))
@@ -316,7 +372,13 @@ def _insert_params(item: NewPost, now: str) -> tuple:
         post.reply_to,
         json.dumps(list(post.media)),
         now,
+        _attempts_made(item.translation_state),
     )
+
+
+def _attempts_made(translation_state: str) -> int:
+    """Translator tries behind a state the live path stored: a pending one failed once."""
+    return 1 if translation_state == "pending" else 0
 
 
 def was_edited(row) -> bool:

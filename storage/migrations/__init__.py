@@ -15,6 +15,7 @@ from storage.migrations import (
     v04_liveblogs,
     v05_retries,
     v06_fts_merge,
+    v07_translation_retries,
 )
 
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -26,5 +27,6 @@ MIGRATIONS: tuple[Step, ...] = (
     v04_liveblogs.upgrade,
     v05_retries.upgrade,
     v06_fts_merge.upgrade,
+    v07_translation_retries.upgrade,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
