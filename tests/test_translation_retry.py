@@ -55,21 +55,23 @@ async def matches_and_alerts(app):
 async def test_an_edit_made_while_the_old_text_is_translated_is_not_walked_back(tmp_path):
     """The old text's translation arrives after the edit was stored: it is dropped, and so
     are its matches and alerts; the edit keeps what the live path gave it."""
-    asked, release = threading.Event(), threading.Event()
+    retrying, asked, release = threading.Event(), threading.Event(), threading.Event()
 
     def translate(seen: Seen) -> str:
         if seen.q.endswith("v1"):
+            if not retrying.is_set():
+                return ""  # an empty result: the first translation fails, at once
             asked.set()
-            release.wait(10)  # the slow translation of the old text
+            release.wait(10)  # the retry job's slow translation of the old text
             return CLAIM
         return "The governor: reports of hostages in Kozinka were not confirmed."
 
     with LibreTranslateServer(translate) as server:
-        server.script(Reply(status=400))  # the first text's translation fails, at once
         app = await App.open(config(server.url), db_path=tmp_path / "cw.db", embedder=None)
         try:
             await app.process([make_post(RU, 7, TAKEN, date=T0)])
             assert (await post_row(app, 7))["translation_state"] == "pending"
+            retrying.set()
             job = asyncio.create_task(app.retry_translations())
             await asyncio.to_thread(asked.wait, 10)
             await app.process([make_post(RU, 7, WALKED_BACK, date=T0)])  # the live edit
