@@ -16,23 +16,14 @@ from tests.conftest import RDK
 from tests.fake_chat import FakeChat
 from tests.fake_telegram import FakeTelegramClient
 from tests.test_alert_chat import RAID, open_service
+from tests.test_live_signals import restore_signal_handlers  # noqa: F401 (autouse fixture)
 from tests.test_telegram_service import eventually
 from tests.test_telegram_service import open_service as open_user_service
-
-HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @pytest.fixture
 def chat():
     return FakeChat(FakeTelegramClient())
-
-
-@pytest.fixture(autouse=True)
-def restore_signal_handlers():
-    saved = {sig: signal.getsignal(sig) for sig in HANDLED}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
 
 
 async def test_the_bot_connection_is_restored_when_telethon_gives_up(tmp_path, world, chat):
