@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from storage import Store
-from storage.health import SERVICE, ChannelHealth, HealthCounter
+from storage.health import SERVICE, Backlog, ChannelHealth, HealthCounter
 
 _TRANSLATION_COUNTERS = (
     "requests",
@@ -29,10 +29,13 @@ async def show_status(db: Path, out: IO[str], *, now: datetime | None = None) ->
     try:
         channels = await store.health.channels()
         counters = await store.health.counters()
-        pending = await store.health.pending_deliveries()
+        backlogs = await store.health.backlogs()
     finally:
         await store.close()
+    pending = sum(backlog.pending for backlog in backlogs)
     out.write(f"channels: {len(channels)}   alerts waiting for delivery: {pending}\n")
+    for backlog in backlogs:
+        out.write(_backlog_line(backlog, now) + "\n")
     errors = _errors_by_channel(counters)
     for channel in channels:
         out.write(_channel_line(channel, now, errors.get(channel.id, 0)) + "\n")
@@ -44,6 +47,15 @@ async def show_status(db: Path, out: IO[str], *, now: datetime | None = None) ->
     translation = _translation_line({c.name: c.count for c in service})
     if translation:
         out.write(translation + "\n")
+
+
+def _backlog_line(backlog: Backlog, now: datetime) -> str:
+    """A destination's waiting alerts; a failing one with its tries and last error."""
+    oldest = _ago(backlog.oldest, now) if backlog.oldest else "-"
+    line = f"  to {backlog.destination}: {backlog.pending} waiting, oldest raised {oldest}"
+    if backlog.attempts:
+        line += f", failed up to {backlog.attempts} times (last: {backlog.last_error})"
+    return line
 
 
 def _channel_line(channel: ChannelHealth, now: datetime, errors: int) -> str:

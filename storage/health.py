@@ -17,6 +17,17 @@ SERVICE = 0  # channel_id of counters about the service as a whole
 
 
 @dataclass(frozen=True, slots=True)
+class Backlog:
+    """Alerts waiting for one destination: how many, since when, the most failed tries."""
+
+    destination: str
+    pending: int
+    oldest: datetime | None
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class HealthCounter:
     channel_id: int
     name: str
@@ -85,6 +96,25 @@ class Health:
             for row in rows
         ]
 
-    async def pending_deliveries(self) -> int:
-        """Alerts waiting in the outbox: the delivery queue's size."""
-        return await self._db.scalar("SELECT count(*) FROM deliveries WHERE status = 'pending'")
+    async def backlogs(self) -> list[Backlog]:
+        """The outbox per destination that has alerts waiting: a delivery is retried for as
+        long as it fails, so a chat that keeps failing shows here, not in lost alerts."""
+        rows = await self._db.fetch_all(
+            """SELECT d.destination, count(*) AS pending, min(a.created_at) AS oldest,
+                 max(d.attempts) AS attempts,
+                 (SELECT last_error FROM deliveries e
+                   WHERE e.destination = d.destination AND e.status = 'pending'
+                   ORDER BY e.attempts DESC LIMIT 1) AS last_error
+               FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+               WHERE d.status = 'pending' GROUP BY d.destination ORDER BY d.destination"""
+        )
+        return [
+            Backlog(
+                row["destination"],
+                row["pending"],
+                from_db(row["oldest"]),
+                row["attempts"],
+                row["last_error"],
+            )
+            for row in rows
+        ]

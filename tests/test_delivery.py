@@ -12,6 +12,7 @@ import pytest
 from bot import delivery
 from bot.delivery import DeliveryWorker
 from bot.sinks import ConsoleSink, DeliveryError, JsonlSink, OutputClosed, render_console
+from bot.status import show_status
 from monitors.models import Claim, Match
 from storage import NewPost
 from storage.dates import from_db, now_db
@@ -93,6 +94,12 @@ async def test_an_outage_of_any_length_is_outlasted_and_counted(store):
         assert await worker.deliver_due() == 0
     row = await store.db.fetch_one("SELECT status, attempts, last_error FROM deliveries")
     assert tuple(row) == ("pending", 50, "ConnectionError('down')")  # visible, not dropped
+    status = io.StringIO()
+    await show_status(Path(store.db.path), status)
+    assert (
+        "alerts waiting for delivery: 1\n  to flaky: 1 waiting, oldest raised" in status.getvalue()
+    )
+    assert "failed up to 50 times (last: ConnectionError('down'))" in status.getvalue()
     assert await worker.deliver_due() == 1
     assert sink.delivered == [alert_id]
 

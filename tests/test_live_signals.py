@@ -126,7 +126,7 @@ async def test_a_stop_signal_flushes_writes_and_alerts_then_disconnects(tmp_path
         counted = {c.name: c.count for c in await store.health.counters()}
         assert counted["update_new"] == 1  # counted in memory after the last flush
         assert await store.posts.count() == 1
-        assert await store.health.pending_deliveries() == 0
+        assert await store.health.backlogs() == []
     finally:
         await store.close()
 
