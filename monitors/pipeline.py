@@ -16,7 +16,7 @@ from monitors.models import Post
 from monitors.stages import Item, Stage
 from storage import NewPost, Store
 from storage.dates import now_db, to_db
-from storage.posts import PendingTranslation, Retranslated
+from storage.translation_retries import PendingTranslation, Retranslated
 
 # (channel id, username, title, category) of a post's channel, as storage wants it.
 ChannelInfo = Callable[[Post], tuple[int, str | None, str | None, str | None]]
@@ -72,7 +72,7 @@ class Pipeline:
         for the new text: neither the old translation nor its matches are kept."""
         result = BatchResult()
         now = now or datetime.now(UTC)  # the job's start: waits are counted from here
-        pending = await self._store.posts.pending_translation(limit, to_db(now))
+        pending = await self._store.translation_retries.due(limit, to_db(now))
         if not pending:
             return result
         items = [Item(p.post, p.text_hash, previous_cluster=p.post.cluster_id) for p in pending]
@@ -81,7 +81,7 @@ class Pipeline:
         pairs = list(zip(pending, items, strict=True))
         written = now_db()
         async with self._store.transaction():
-            kept = await self._store.posts.set_translations(
+            kept = await self._store.translation_retries.record(
                 [_retranslated(p, item, now) for p, item in pairs]
             )
             pairs = [(p, item) for p, item in pairs if p.id in kept]

@@ -19,6 +19,7 @@ from storage.liveblogs import LiveBlogs
 from storage.mutes import Mutes
 from storage.posts import NewPost, Posts, StoredPost
 from storage.retries import RetryQueue
+from storage.translation_retries import TranslationRetries
 from storage.translations import Translations
 
 __all__ = ["Alert", "ChannelRow", "DigestRow", "NewPost", "StorageError", "Store", "StoredPost"]
@@ -31,6 +32,7 @@ class Store:
         self.posts = Posts(db)
         self.clusters = Clusters(db)
         self.translations = Translations(db)
+        self.translation_retries = TranslationRetries(db)
         self.claims = Claims(db)
         self.alerts = Alerts(db)
         self.health = Health(db)

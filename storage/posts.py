@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from monitors.models import ForwardOrigin, Post
@@ -53,30 +53,6 @@ class NewPost:
     post: Post
     text_hash: str
     translation_state: str
-
-
-@dataclass(frozen=True, slots=True)
-class PendingTranslation:
-    """A stored post whose translation failed, due for another try."""
-
-    id: int
-    text_hash: str
-    attempts: int  # tries so far on this text, the one made when it was stored included
-    post: Post
-
-
-@dataclass(frozen=True, slots=True)
-class Retranslated:
-    """What a retry made of a post's translation: `state` done, pending (due again at
-    `due_at`) or failed; `text_hash` names the text that was translated. `set_translations`
-    binds the fields by position."""
-
-    post_id: int
-    text_hash: str
-    translation: str | None
-    state: str
-    attempts: int
-    due_at: str | None = None
 
 
 def _pairs(count: int) -> str:
@@ -204,42 +180,6 @@ class Posts:
             found.update((row["cluster_id"], row["translation"]) for row in rows)
         return found
 
-    async def pending_translation(self, limit: int, now: str) -> list[PendingTranslation]:
-        """The oldest posts whose translation failed and whose next try is due at `now`.
-
-        Only due posts are candidates, so posts that keep failing wait out their backoff
-        instead of filling every batch ahead of newer ones."""
-        rows = await self._db.fetch_all(
-            f"""{_SELECT_POST} WHERE p.translation_state = 'pending' AND p.deleted_at IS NULL
-                  AND (p.translation_due_at IS NULL OR p.translation_due_at <= ?)
-                ORDER BY p.date, p.id LIMIT ?""",
-            (now, limit),
-        )
-        return [
-            PendingTranslation(
-                row["id"], row["text_hash"], row["translation_attempts"], _post_from_row(row)
-            )
-            for row in rows
-        ]
-
-    async def set_translations(self, outcomes: Sequence[Retranslated]) -> set[int]:
-        """Store each outcome whose post still has the text that was translated; return
-        the ids of those posts. A post edited since keeps what the live path stored for
-        its new text: each update checks the text hash in the same statement, so this
-        holds however the caller serialises its writes."""
-        applied: set[int] = set()
-        async with self._db.transaction():
-            for out in outcomes:
-                row = await self._db.fetch_one(
-                    """UPDATE posts SET translation = ?3, translation_state = ?4,
-                         translation_attempts = ?5, translation_due_at = ?6
-                       WHERE id = ?1 AND text_hash = ?2 RETURNING id""",
-                    astuple(out),
-                )
-                if row is not None:
-                    applied.add(row["id"])
-        return applied
-
     async def newest_date(self) -> datetime | None:
         return from_db(await self._db.scalar("SELECT max(date) FROM posts"))
 
@@ -281,9 +221,9 @@ class Posts:
     async def recent(self, since: datetime) -> list[Post]:
         """Posts newer than `since`, oldest first: rebuilds in-memory dedup state at start."""
         rows = await self._db.fetch_all(
-            f"{_SELECT_POST} WHERE p.date >= ? ORDER BY p.date, p.id", (to_db(since),)
+            f"{SELECT_POST} WHERE p.date >= ? ORDER BY p.date, p.id", (to_db(since),)
         )
-        return [_post_from_row(row) for row in rows]
+        return [post_from_row(row) for row in rows]
 
     async def search(self, query: str, limit: int = 20) -> list[Post]:
         """Full-text search over original and translated text; the query is FTS5 syntax
@@ -294,11 +234,11 @@ class Posts:
         if not terms:
             return []
         rows = await self._db.fetch_all(
-            f"""{_SELECT_POST} JOIN posts_fts f ON f.rowid = p.id
+            f"""{SELECT_POST} JOIN posts_fts f ON f.rowid = p.id
                 WHERE posts_fts MATCH ? ORDER BY f.rank LIMIT ?""",
             (terms, limit),
         )
-        return [_post_from_row(row) for row in rows]
+        return [post_from_row(row) for row in rows]
 
     async def match_any(
         self, prefixes: Iterable[str], since: datetime, limit: int
@@ -309,11 +249,11 @@ class Posts:
         if not query:
             return []
         rows = await self._db.fetch_all(
-            f"""{_SELECT_POST} JOIN posts_fts f ON f.rowid = p.id
+            f"""{SELECT_POST} JOIN posts_fts f ON f.rowid = p.id
                 WHERE posts_fts MATCH ? AND p.date >= ? ORDER BY f.rank LIMIT ?""",
             (query, to_db(since), limit),
         )
-        return [(row["id"], _post_from_row(row)) for row in rows]
+        return [(row["id"], post_from_row(row)) for row in rows]
 
     async def export_rows(self) -> AsyncIterator[dict]:
         """Every post as a flat dict (the `claimwatch export posts` contract)."""
@@ -342,7 +282,7 @@ class Posts:
             }
 
 
-_SELECT_POST = """SELECT p.*, c.username, c.title FROM posts p
+SELECT_POST = """SELECT p.*, c.username, c.title FROM posts p
                   LEFT JOIN channels c ON c.id = p.channel_id"""
 
 
@@ -386,7 +326,7 @@ def was_edited(row) -> bool:
     return row["version"] > 1 or row["edit_date"] is not None
 
 
-def _post_from_row(row) -> Post:
+def post_from_row(row) -> Post:
     has_forward = row["forward_channel_id"] is not None or row["forward_name"] is not None
     return Post(
         channel_id=row["channel_id"],

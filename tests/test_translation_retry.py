@@ -13,7 +13,7 @@ from monitors.pipeline import RETRY_WAIT, TRANSLATION_ATTEMPTS
 from storage import NewPost, Store
 from storage.dates import now_db
 from storage.migrations import MIGRATIONS
-from storage.posts import Retranslated
+from storage.translation_retries import Retranslated
 from tests.conftest import T0, make_post
 from tests.libretranslate_server import LibreTranslateServer, Reply, Seen
 
@@ -111,9 +111,9 @@ async def test_the_translation_is_stored_only_for_the_text_that_was_translated(s
         )
     post_id = ids[(100, 1)]
     stale = Retranslated(post_id, "old", "the old text's English", "done", 2)
-    assert await store.posts.set_translations([stale]) == set()
+    assert await store.translation_retries.record([stale]) == set()
     current = Retranslated(post_id, "new", "the new text's English", "done", 2)
-    assert await store.posts.set_translations([current]) == {post_id}
+    assert await store.translation_retries.record([current]) == {post_id}
     assert (await store.posts.lookup([(100, 1)]))[(100, 1)].translation == "the new text's English"
 
 
@@ -195,7 +195,7 @@ async def test_a_database_from_before_retry_counts_is_migrated(tmp_path):
     store = await Store.open(path)
     try:
         assert await store.db.scalar("PRAGMA user_version") == len(MIGRATIONS)
-        pending = await store.posts.pending_translation(10, now_db())
+        pending = await store.translation_retries.due(10, now_db())
         attempts = await store.db.fetch_all(
             "SELECT message_id, translation_attempts FROM posts ORDER BY message_id"
         )
