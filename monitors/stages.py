@@ -9,6 +9,7 @@ matching) and knows nothing about Telegram or storage layout.
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,8 @@ from monitors.matching import Matcher, Query
 from monitors.matching.text import GLOSSED, for_encoder
 from monitors.models import UNDETERMINED, Match, Post
 from monitors.translate import Translator
+
+_DIGITS = re.compile(r"\d+")
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +131,10 @@ class ServiceCounters(Protocol):
 
 class Translate:
     """Translate each story once: cache hits and the story's earlier translation first,
-    then the translator for what is left. A failure leaves the post 'pending' for a
-    later retry; it never holds up storage or matching.
+    then the translator for what is left. A copy whose figures differ from the story's
+    (the next night's drone tally, an updated toll: near-duplicates join a story) gets a
+    translation of its own, not English with the other post's numbers. A failure leaves
+    the post 'pending' for a later retry; it never holds up storage or matching.
 
     After each batch the counters that moved (requests, failures, retries and characters
     sent, from the translator; cache and story hits, from here) are added to `counters`
@@ -172,11 +177,14 @@ class Translate:
                 hits["cache_hits"] += 1
             elif not item.is_edit:
                 found = known_by_cluster.get(item.post.cluster_id or "")
+                if found is not None and figures(found) != figures(item.post.text):
+                    found = None
                 hits["cluster_hits"] += found is not None
             if found is not None:
                 item.post.translation, item.translation_state = found, "done"
             else:
-                todo[item.post.cluster_id or item.text_hash].append(item)
+                story = item.post.cluster_id or item.text_hash
+                todo[f"{story} {' '.join(sorted(figures(item.post.text)))}"].append(item)
         await self._translate_heads(todo)
         await self._report(hits)
 
@@ -212,6 +220,12 @@ class Translate:
                 log.warning("translation failed for %d of %d %s texts", failed, len(results), lang)
         if fresh:
             await self._cache.remember(fresh)
+
+
+def figures(text: str) -> frozenset[str]:
+    """The digit runs of a text, which a translation keeps as they are ("1 000" and
+    "1,000" alike): two texts of one story with other figures tell other facts."""
+    return frozenset(_DIGITS.findall(text))
 
 
 class MatchClaims:

@@ -128,3 +128,31 @@ def test_failed_translations_are_retried_later_once_per_story(tmp_path, exports)
         assert by_key[key]["translation"] == STORY.upper()
     rematched = {item.post.message_id for item in items if item.matches}
     assert {1, 7, 8} <= rematched  # the story's posts were ranked again, with the translation
+
+
+TALLY = (
+    "Минобороны: за ночь силы ПВО перехватили и уничтожили {n} украинских беспилотников над "
+    "территорией Брянской, Курской и Белгородской областей, а также над Крымом и акваторией "
+    "Азовского моря. Пострадавших и разрушений нет, сообщили в ведомстве."
+)
+
+
+def test_a_copy_with_other_figures_gets_its_own_translation(tmp_path):
+    exports = [
+        export(tmp_path, 2000000001, [message(1, TALLY.format(n=12), 0)]),
+        export(
+            tmp_path,
+            2000000002,
+            [
+                message(7, TALLY.format(n=47), 2),  # the next tally: near the first, not it
+                message(8, TALLY.format(n=12) + " Подписывайтесь!", 3),  # a re-captioned copy
+            ],
+        ),
+    ]
+    with LibreTranslateServer() as server:
+        rows = asyncio.run(replay(tmp_path, server.url, exports))
+        asked = sorted(seen.q for seen in server.requests)
+    assert asked == sorted([TALLY.format(n=12), TALLY.format(n=47)])
+    by_id = {r["message_id"]: r for r in rows}
+    assert len({by_id[m]["cluster_id"] for m in (1, 7, 8)}) == 1  # one story
+    assert " 47 " in by_id[7]["translation"] and " 12 " in by_id[8]["translation"]
