@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from telethon import TelegramClient, events, utils
+from telethon import TelegramClient, errors, events, utils
 
 from bot.alert_buttons import MUTE_HOURS, parse_callback
 from bot.app import App
@@ -46,7 +46,7 @@ class AnalystChat:
         for chat in self._app.config.alerts.chats:
             try:
                 self._chats.add(utils.get_peer_id(await self._client.get_input_entity(chat)))
-            except ValueError as exc:
+            except (ValueError, errors.RPCError) as exc:  # RPCError: the bot was removed
                 log.error("alert chat %s cannot be resolved, commands there ignored: %s", chat, exc)
         self._client.add_event_handler(self._on_message, events.NewMessage(incoming=True))
         self._client.add_event_handler(self._on_press, events.CallbackQuery())
@@ -59,9 +59,9 @@ class AnalystChat:
         analysts = self._app.config.alerts.analysts
         if user_id is None:
             return False
-        if private:
-            return user_id in analysts
-        return chat_id in self._chats and (not analysts or user_id in analysts)
+        if analysts:
+            return user_id in analysts and (private or chat_id in self._chats)
+        return chat_id in self._chats  # a private chat configured as the alert chat too
 
     async def _on_message(self, event: events.NewMessage.Event) -> None:
         text = event.raw_text or ""

@@ -28,6 +28,7 @@ MAX_MUTE_HOURS = 24.0 * 30
 SEARCH_RESULTS = 10
 CLAIM_TEXT_CHARS = 160
 SNIPPET_CHARS = 200
+QUOTE_CHARS = 60  # what a usage error quotes of an argument it could not read
 
 HELP = """<b>claimwatch commands</b>
 /claims: open claims
@@ -102,7 +103,7 @@ class Commands:
         if not claim_id:
             raise UsageError("Usage: /close ID (see /claims)")
         if not await self._app.set_claim_status(claim_id, "closed"):
-            raise UsageError(f"No claim {claim_id!r}. See /claims.")
+            raise UsageError(f"No claim {_quoted(claim_id)}. See /claims.")
         return f"Closed claim <code>{escape(claim_id)}</code>."
 
     async def _mute(self, args: str, by: str) -> str:
@@ -160,21 +161,27 @@ class Commands:
             store.channels.get(int(key)) if key.isdigit() else store.channels.get_by_username(key)
         )
         if row is None:
-            raise UsageError(f"No channel {name!r} in the archive.")
+            raise UsageError(f"No channel {_quoted(name)} in the archive.")
         return row.id, channel_name(row.id, row.username, row.title)
 
 
 def _split(text: str) -> tuple[str, str]:
-    """("mute", "@chan 6") from "/mute@claimwatch_bot @chan 6"."""
-    head, _, args = text.strip().partition(" ")
-    return head.removeprefix("/").split("@", 1)[0].lower(), args
+    """("mute", "@chan 6") from "/mute@claimwatch_bot @chan 6" (or "/mute\n@chan 6")."""
+    head, *args = text.split(maxsplit=1)
+    return head.removeprefix("/").split("@", 1)[0].lower(), args[0] if args else ""
+
+
+def _quoted(argument: str) -> str:
+    """An argument in a usage error: short, so the reply stays one message whatever was
+    sent (an argument of 4,000 characters had made a reply Telegram refuses)."""
+    return repr(shorten(argument, QUOTE_CHARS))
 
 
 def _hours(raw: str) -> float:
     try:
         hours = float(raw)
     except ValueError:
-        raise UsageError(f"{raw!r} is not a number of hours") from None
+        raise UsageError(f"{_quoted(raw)} is not a number of hours") from None
     if not 0 < hours <= MAX_MUTE_HOURS:
         raise UsageError(f"hours must be between 0 and {MAX_MUTE_HOURS:g}")
     return hours

@@ -211,6 +211,29 @@ async def test_commands_answer_analysts_and_ignore_strangers(service, chat, capl
     assert len(await service.app.store.claims.list("open")) == 1
 
 
+async def test_commands_take_any_whitespace_and_usage_errors_stay_short(service, chat):
+    await chat.command("/claim\nPartisans claim they destroyed a fuel depot in Kursk region")
+    assert "Added claim" in chat.client.sent(SendMessage)[-1].message
+    await chat.command("/mute @rdk_front " + "x" * 5000)
+    reply = chat.client.sent(SendMessage)[-1].message
+    assert "is not a number of hours" in reply and len(reply) < 400
+
+
+async def test_an_alert_chat_the_bot_was_removed_from_does_not_stop_the_service(
+    tmp_path, world, chat, caplog
+):
+    chat.client.fail_next(
+        functions.channels.GetChannelsRequest, rpc_error(errors.ChannelPrivateError)
+    )
+    service = await open_service(tmp_path, world, chat)
+    await service.start()
+    try:
+        await eventually(lambda: _resolved(service))  # the channels are followed all the same
+        assert "commands there ignored" in caplog.text
+    finally:
+        await service.stop()
+
+
 async def test_flood_wait_holds_the_alert_until_telegram_allows_it(service, world, chat):
     chat.client.fail_next(SendMessage, flood_wait(30))
     await world.publish(RDK, RAID)
@@ -377,3 +400,21 @@ async def test_a_command_that_fails_says_so_and_logs_it(service, chat, monkeypat
     await chat.command("/search anything")
     assert chat.last().message.startswith("That failed on our side")
     assert "disk on fire" in caplog.text
+
+
+def test_a_private_chat_configured_as_the_alert_chat_takes_commands():
+    from types import SimpleNamespace
+
+    from bot.chat import AnalystChat
+    from bot.config import parse_config
+
+    alerts = {"destinations": [{"type": "telegram", "chat": 501}]}
+    app = SimpleNamespace(config=parse_config({"alerts": alerts}))
+    listener = AnalystChat(app, client=None, commands=None)
+    listener._chats = {501}  # what start() resolves the configured chat to
+    assert listener.allowed(501, 501, private=True)
+    assert not listener.allowed(777, 777, private=True)  # someone else's private chat
+    with_analysts = SimpleNamespace(config=parse_config({"alerts": {**alerts, "analysts": [9]}}))
+    listener = AnalystChat(with_analysts, client=None, commands=None)
+    listener._chats = {501}
+    assert listener.allowed(777, 9, private=True) and not listener.allowed(501, 501, private=True)
