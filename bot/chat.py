@@ -116,7 +116,11 @@ class AnalystChat:
         [alert] = await self._app.store.alerts.load([alert_id]) or [None]
         if alert is None:
             return "That alert is gone."
-        until = datetime.now(UTC) + timedelta(hours=MUTE_HOURS)
+        now = datetime.now(UTC)
+        until = now + timedelta(hours=MUTE_HOURS)
+        longer = await self._app.store.mutes.muted_until(alert.channel_id, now)
+        if longer is not None and longer >= until:  # the button never shortens a /mute
+            return f"{shorten(alert.channel, 60)} is muted already, longer"
         await self._app.store.mutes.mute(alert.channel_id, until, by, now_db())
         return f"Muted {shorten(alert.channel, 60)} for {MUTE_HOURS} h"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from telethon import errors
@@ -177,11 +177,16 @@ async def test_buttons_store_verdicts_and_mutes_only_from_analysts(service, worl
 
     await chat.press(1, f"cw:m:{alert_id}".encode())
     assert chat.answers[-1] == "Muted @rdk_front for 24 h"
+    await chat.command("/mute @rdk_front 720")
+    await chat.press(1, f"cw:m:{alert_id}".encode())  # the button never shortens a mute
+    assert chat.answers[-1] == "@rdk_front is muted already, longer"
+    ((_, until),) = await service.app.store.mutes.active(datetime.now(UTC))
+    assert until > datetime.now(UTC) + timedelta(days=29)
     await world.publish(
         RDK, "Bryansk governor said saboteurs fired on a car and killed the driver."
     )
     await eventually(lambda: _held(service))
-    assert len(chat.client.sent(SendMessage)) == 1  # the muted channel's alert waits
+    assert len(chat.client.sent(SendMessage)) == 2  # the alert, the /mute reply: no more
 
 
 async def _held(service) -> bool:
