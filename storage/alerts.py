@@ -412,12 +412,16 @@ class Alerts:
 
     async def held(self, start: datetime, end: datetime) -> list[tuple[int, str]]:
         """(alert id, reason) of alerts held back from a chat, for posts dated in
-        [start, end): what the digest must show because the analysts were not told."""
+        [start, end), and for older posts whose alert was raised then (a claim matched
+        against the archive, a backfill after an outage): what the digest must show
+        because the analysts were not told. Such an alert raised before its post's day
+        had its digest shows in both digests, rather than in none."""
         rows = await self._db.fetch_all(
             """SELECT a.id, min(d.held) AS reason FROM alerts a
                JOIN deliveries d ON d.alert_id = a.id
                JOIN matches m ON m.id = a.match_id JOIN posts p ON p.id = m.post_id
-               WHERE p.date >= ? AND p.date < ?
+               WHERE (p.date >= ?1 AND p.date < ?2)
+                  OR (a.created_at >= ?1 AND a.created_at < ?2 AND p.date < ?1)
                GROUP BY a.id HAVING sum(d.status = 'held') > 0
                ORDER BY p.date, a.id""",
             (to_db(start), to_db(end)),

@@ -163,3 +163,15 @@ async def test_the_digest_lists_held_alerts_with_their_reason(store):
     digest = await build_digest(store, T0.date(), "UTC")
     assert [(held.reason, held.claim_id) for held in digest.held] == [("cooldown", "c")]
     assert "Held back from the chat (cool-down 1)" in render_text(digest)
+
+
+async def test_a_held_alert_raised_after_its_posts_day_is_in_the_digest_of_its_own_day(store):
+    # A claim matched against the archive days later (or a backfill): the post's own day
+    # may have had its digest before the alert existed.
+    await store.mutes.mute(100, datetime.now(UTC) + timedelta(days=1), "analyst", now_db())
+    [late] = await raise_alerts(store, 0)  # a post of T0, its alert raised now
+    outbox, _ = worker(store, {})
+    await outbox.deliver_due()
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert await store.alerts.held(today, today + timedelta(days=1)) == [(late, "muted")]
+    assert await store.alerts.held(T0, T0 + timedelta(days=1)) == [(late, "muted")]
