@@ -226,8 +226,9 @@ class Posts:
         return [post_from_row(row) for row in rows]
 
     async def search(self, query: str, limit: int = 20) -> list[Post]:
-        """Full-text search over original and translated text; the query is FTS5 syntax
-        quoted term by term, so untrusted input cannot break the statement."""
+        """Full-text search over original and translated text, newest matches first (the
+        analyst follows a story as it develops); the query is FTS5 syntax quoted term by
+        term, so untrusted input cannot break the statement."""
         # FTS5 ends a string at NUL and SQLite cannot take half an emoji: both dropped
         query = query.encode("utf-8", "ignore").decode().replace("\0", " ")
         terms = " ".join(_fts_term(term) for term in query.split())
@@ -235,7 +236,7 @@ class Posts:
             return []
         rows = await self._db.fetch_all(
             f"""{SELECT_POST} JOIN posts_fts f ON f.rowid = p.id
-                WHERE posts_fts MATCH ? ORDER BY f.rank LIMIT ?""",
+                WHERE posts_fts MATCH ? ORDER BY p.date DESC, p.id DESC LIMIT ?""",
             (terms, limit),
         )
         return [post_from_row(row) for row in rows]

@@ -1,5 +1,6 @@
 import asyncio
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
@@ -105,6 +106,18 @@ async def test_full_text_search_treats_input_as_terms_not_syntax(store):
     assert [p.message_id for p in await store.posts.search("авто\0мобиль \ud83d")] == []
     assert [p.message_id for p in await store.posts.search("автомобиль\0 \ud83d")] == [1]
     assert await store.posts.count() == 2
+
+
+async def test_full_text_search_shows_the_newest_matches_first(store):
+    # Older posts that repeat the word would rank first by relevance.
+    for n in range(1, 13):
+        post = make_post(message_id=n, text="автомобиль автомобиль автомобиль обстрел")
+        post.date -= timedelta(days=1)
+        await insert(store, post)
+    for n in range(13, 16):
+        await insert(store, make_post(message_id=n, text="Обстреляли автомобиль у границы"))
+    found = await store.posts.search("автомобиль", limit=10)
+    assert [p.message_id for p in found][:3] == [15, 14, 13]
 
 
 async def test_failed_transaction_leaves_nothing_behind(store):
