@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitors.models import Claim
+from monitors.models import MAX_ID, Claim
 
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 # What monitors.language.detect returns, so a target or hint can equal a post's language.
@@ -34,7 +34,6 @@ LANG_CODE = re.compile(r"^[a-z]{2}$")
 LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Values copied from config.example.toml that would silently send alerts nowhere.
 PLACEHOLDER_CHATS = frozenset({-1001234567890})
-MAX_ID = 2**63 - 1  # Telegram ids are 64-bit
 # The Bot API writes channel N as -(10**12 + N): "-100" and ten digits.
 BOT_API_OFFSET = 10**12
 BOT_API_MAX_CHANNEL = 10**10

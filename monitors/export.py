@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitors.models import ForwardOrigin, Post
+from monitors.models import MAX_ID, ForwardOrigin, Post
 
 # Chat types whose "id" is a channel id (the -100 peers); others would collide with them.
 CHANNEL_TYPES = frozenset(
@@ -30,7 +30,6 @@ CHANNEL_TYPES = frozenset(
 
 # "channel<id>" in forwarded_from_id; ASCII digits only, at most a 64-bit id.
 _CHANNEL_REF = re.compile(r"channel([0-9]{1,19})")
-_MAX_ID = 2**63 - 1
 # Telegram counts text in UTF-16 units, so an entity boundary can split a surrogate pair.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -180,7 +179,7 @@ def _chat_id(value: Any) -> int:
 def _bounded(value: int, what: str) -> int:
     """A Telegram id (positive) that SQLite can store (64 bits): checked while parsing, so
     a bad id fails the whole file before any of it is stored."""
-    if not 0 < value <= _MAX_ID:
+    if not 0 < value <= MAX_ID:
         raise _Invalid(f"{what} is {value}, out of range for an id")
     return value
 

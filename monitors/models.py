@@ -13,6 +13,7 @@ from typing import Literal
 Stance = Literal["supports", "refutes", "unclear"]
 
 UNDETERMINED = "und"
+MAX_ID = 2**63 - 1  # Telegram ids are 64-bit, as SQLite integers are
 
 
 @dataclass(frozen=True, slots=True)

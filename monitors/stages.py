@@ -169,7 +169,7 @@ class Translate:
         known_by_cluster = await self._cache.for_clusters(
             [item.post.cluster_id for item in wanted if not item.is_head and not item.is_edit]
         )
-        todo: dict[str, list[Item]] = defaultdict(list)
+        todo: dict[tuple[str, frozenset[str]], list[Item]] = defaultdict(list)
         hits = {"cache_hits": 0, "cluster_hits": 0}
         for item in wanted:
             found = known.get(item.text_hash)
@@ -184,7 +184,7 @@ class Translate:
                 item.post.translation, item.translation_state = found, "done"
             else:
                 story = item.post.cluster_id or item.text_hash
-                todo[f"{story} {' '.join(sorted(figures(item.post.text)))}"].append(item)
+                todo[story, figures(item.post.text)].append(item)
         await self._translate_heads(todo)
         await self._report(hits)
 
@@ -198,7 +198,7 @@ class Translate:
         if counts and self._counters is not None:
             await self._counters.add_service(counts)
 
-    async def _translate_heads(self, todo: dict[str, list[Item]]) -> None:
+    async def _translate_heads(self, todo: Mapping[object, list[Item]]) -> None:
         fresh: list[tuple[str, str, str]] = []  # (text hash, source language, translation)
         by_lang: dict[str, list[list[Item]]] = defaultdict(list)
         for group in todo.values():
