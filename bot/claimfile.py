@@ -53,7 +53,7 @@ def _claim(row: dict, where: str) -> Claim:
     if not isinstance(text, str) or len(" ".join(text.split())) < MIN_CLAIM_CHARS:
         raise ValueError(f'{where}: "text" must be a string of a few words')
     title, source, source_url, published, lang = (
-        _optional_text(row, key, where)
+        optional_text(row, key, where)
         for key in ("title", "source", "source_url", "published", "lang")
     )
     return Claim(
@@ -67,7 +67,8 @@ def _claim(row: dict, where: str) -> Claim:
     )
 
 
-def _optional_text(row: dict, key: str, where: str) -> str | None:
+def optional_text(row: dict, key: str, where: str) -> str | None:
+    """Field `key` of a JSON line: absent or null, else a string (ValueError names it)."""
     value = row.get(key)
     if value is not None and not isinstance(value, str):
         raise ValueError(f"{where}: {key!r} must be a string")

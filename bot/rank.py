@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.app import configured_matcher
-from bot.claimfile import read_claims, read_jsonl
+from bot.claimfile import optional_text, read_claims, read_jsonl
 from bot.config import Config
 from monitors.embedding import load_embedder
 from monitors.language import detect
@@ -32,10 +32,11 @@ def rank_files(config: Config, claims_path: Path, posts_path: Path, top: int, ou
 
 def _query(row: dict, where: str) -> Query:
     """The post as the pipeline would hand it over: without a "lang", detected."""
-    for key in ("text", "translation", "lang"):
-        if row.get(key) is not None and not isinstance(row[key], str):
-            raise ValueError(f"{where}: {key!r} must be a string")
-    return Query(row["text"], row.get("translation"), row.get("lang") or detect(row["text"]))
+    text = optional_text(row, "text", where)
+    if text is None:
+        raise ValueError(f"{where}: 'text' must be a string")
+    translation, lang = optional_text(row, "translation", where), optional_text(row, "lang", where)
+    return Query(text, translation, lang or detect(text))
 
 
 def _rank_batch(matcher: Matcher, batch: list[tuple[dict, Query]], top: int, out: IO[str]) -> None:

@@ -41,6 +41,8 @@ def test_rank_refuses_fields_of_the_wrong_type_naming_the_line(tmp_path):
     assert result.exit_code == 1
     assert "posts.jsonl:2: 'translation' must be a string" in result.output
     assert "Traceback" not in result.output
+    result = rank(tmp_path, [{"id": "a", "text": None}])
+    assert result.exit_code == 1 and "posts.jsonl:1: 'text' must be a string" in result.output
 
 
 def test_rank_refuses_a_folder_for_a_file(tmp_path):
