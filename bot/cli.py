@@ -205,7 +205,7 @@ def detect_lang(hints) -> None:
 
 @cli.command()
 @click.argument("what", type=click.Choice(["posts", "claims", "alerts", "clusters"]))
-@click.option("--db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", required=True, type=INPUT_FILE)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
 def export(what, db, fmt) -> None:
     """Write stored posts, claims, alerts or clusters to stdout."""
@@ -243,7 +243,7 @@ def login(config_path, as_string) -> None:
 
 
 @cli.command()
-@click.option("--db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", required=True, type=INPUT_FILE)
 def status(db) -> None:
     """Health of the live service: last post, lag and cursor per channel, errors, queues."""
     from bot.status import show_status
