@@ -251,6 +251,20 @@ def status(db) -> None:
     run_async(show_status(db, sys.stdout))
 
 
+@cli.command()
+@DB
+@CONFIG
+def retranslate(db, config_path) -> None:
+    """Try again every translation given up or waiting, at the service's next retry run
+    (after a translator outage longer than its two days of retries, or a new backend)."""
+
+    async def body(store):
+        return await store.translation_retries.requeue()
+
+    count = _with_store(db, config_path, body)
+    click.echo(f"{count} post(s) queued for translation")
+
+
 @cli.group()
 def liveblog() -> None:
     """Live blogs: the source of most claims."""

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 # ...). The tenth failure gives up: by then the post is about 43 hours old, so an outage
 # of a day and a half (a self-hosted server down overnight, a daily quota spent) loses
 # no translation, while a text the translator never takes costs 10 requests, not 144 a
-# day for ever. The translator cannot tell yet which errors are for good (translate.py).
+# day for ever. A text the translator refuses outright (its language, its length: see
+# translation/backends.py) is given up at its first failure.
 TRANSLATION_ATTEMPTS = 10
 RETRY_WAIT = timedelta(minutes=10)
 

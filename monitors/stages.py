@@ -134,7 +134,8 @@ class Translate:
     then the translator for what is left. A copy whose figures differ from the story's
     (the next night's drone tally, an updated toll: near-duplicates join a story) gets a
     translation of its own, not English with the other post's numbers. A failure leaves
-    the post 'pending' for a later retry; it never holds up storage or matching.
+    the post 'pending' for a later retry, or 'failed' when the translator refused the
+    text itself; it never holds up storage or matching.
 
     After each batch the counters that moved (requests, failures, retries and characters
     sent, from the translator; cache and story hits, from here) are added to `counters`
@@ -210,7 +211,7 @@ class Translate:
             for group, result in zip(groups, results, strict=True):
                 for item in group:
                     if result.text is None:
-                        item.translation_state = "pending"
+                        item.translation_state = "failed" if result.permanent else "pending"
                     else:
                         item.post.translation, item.translation_state = result.text, "done"
                 if result.text is not None:

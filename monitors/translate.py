@@ -41,11 +41,13 @@ _UNKNOWN_SOURCES = {None, "", "auto", "und"}
 @dataclass(frozen=True, slots=True)
 class Translation:
     """The outcome for one text: `text` on success, else `error`; `chars` counts the
-    characters sent to the backend for it, retries included."""
+    characters sent to the backend for it, retries included. `permanent`: the backend
+    refused the text itself, so trying it again later is pointless."""
 
     text: str | None
     error: str | None = None
     chars: int = 0
+    permanent: bool = False
 
 
 @dataclass(slots=True)
@@ -105,7 +107,7 @@ class Translator:
         failed = next((part for part in parts if part.error), None)
         if failed:
             self.stats.failures += 1
-            return Translation(None, failed.error, chars)
+            return Translation(None, failed.error, chars, failed.permanent)
         pairs = zip(parts, chunks, strict=True)
         joined = join_chunks([Chunk(part.text or "", chunk.gap) for part, chunk in pairs])
         return Translation(joined, None, chars)
@@ -128,7 +130,7 @@ class Translator:
                 error = err
                 if not err.retryable:
                     break
-        return Translation(None, error.reason, chars)
+        return Translation(None, error.reason, chars, error.permanent)
 
     async def _request(self, text: str, source: str) -> str:
         try:

@@ -318,8 +318,9 @@ def _insert_params(item: NewPost, now: str) -> tuple:
 
 
 def _attempts_made(translation_state: str) -> int:
-    """Translator tries behind a state the live path stored: a pending one failed once."""
-    return 1 if translation_state == "pending" else 0
+    """Translator tries behind a state the live path stored: a pending or failed one
+    failed once."""
+    return 1 if translation_state in ("pending", "failed") else 0
 
 
 def was_edited(row) -> bool:

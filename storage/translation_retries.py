@@ -2,7 +2,9 @@
 
 The live path stores a post with translation_state 'pending' when the translator fails;
 the retry job (monitors/pipeline.py) takes the due ones, oldest first, and records what
-it made of each, for the text it translated only.
+it made of each, for the text it translated only. `claimwatch retranslate` puts given-up
+posts back in the queue, after an outage longer than the retries last or a change of
+backend.
 """
 
 from __future__ import annotations
@@ -78,3 +80,17 @@ class TranslationRetries:
                 if row is not None:
                     applied.add(row["id"])
         return applied
+
+    async def requeue(self) -> int:
+        """Make every given-up translation pending again with a fresh count of tries, and
+        every pending one due at the retry job's next run; return how many posts that is.
+        Deleted posts stay as they are: nobody reads them."""
+        async with self._db.transaction():
+            rows = await self._db.fetch_all(
+                """UPDATE posts SET translation_state = 'pending', translation_due_at = NULL,
+                     translation_attempts = CASE translation_state WHEN 'failed' THEN 1
+                                            ELSE translation_attempts END
+                   WHERE translation_state IN ('failed', 'pending') AND deleted_at IS NULL
+                   RETURNING id"""
+            )
+        return len(rows)

@@ -342,7 +342,7 @@ async def test_a_late_translation_updates_the_sent_alert(tmp_path, world, chat):
     """Translation down when the alert went out: the retry edits it, never a second one."""
     story = "Диверсанты обстреляли автомобиль в Брянской области, водитель погиб, ранен ребёнок."
     with LibreTranslateServer(lambda seen: RAID_IN_ENGLISH) as server:
-        server.script(Reply(status=400))  # refused at once: no retries now
+        server.script(Reply(status=403))  # a spent quota: no retries now, later yes
         extra = f'\n[[claims]]\nid = "car-ru"\ntext = "{story}"\n'
         config = CONFIG.replace('[translation]\nbackend = "none"', extra + TRANSLATION)
         service = await open_service(tmp_path, world, chat, config.replace("{url}", server.url))

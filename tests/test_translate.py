@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
-from deep_translator.exceptions import MicrosoftAPIerror, RequestError, TooManyRequests
+from deep_translator.exceptions import (
+    LanguageNotSupportedException,
+    MicrosoftAPIerror,
+    NotValidLength,
+    RequestError,
+    ServerException,
+    TooManyRequests,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -240,6 +247,33 @@ def test_settings_reject_unknown_backend_and_missing_key():
 def test_classify_other_backends_errors(exc, reason, retryable):
     error = classify(exc)
     assert (error.reason, error.retryable) == (reason, retryable)
+
+
+@pytest.mark.parametrize(
+    ("exc", "permanent"),
+    [
+        (ServerException(400), True),  # the text is malformed for this backend
+        (ServerException(413), True),  # too long
+        (MicrosoftAPIerror({"code": 400036, "message": "x"}), True),
+        (LanguageNotSupportedException("xx"), True),
+        (NotValidLength("x" * 6000, 0, 5000), True),
+        (ServerException(403), False),  # a quota or key: passes once fixed
+        (ServerException(503), False),
+        (TooManyRequests(), False),
+        (requests.ConnectionError("refused"), False),
+    ],
+)
+def test_only_refusals_of_the_text_itself_are_permanent(exc, permanent):
+    assert classify(exc).permanent is permanent
+
+
+async def test_a_refused_text_comes_back_permanent_and_an_outage_does_not(server, make_translator):
+    server.script(Reply(status=400, body={"error": "bad"}), *[Reply(status=503)] * 3)
+    translator = make_translator(retries=2)
+    [refused] = await translator.translate(["Тиша."], source="ru")
+    [down] = await translator.translate(["Тиша."], source="ru")
+    assert (refused.error, refused.permanent) == ("http 400", True)
+    assert (down.error, down.permanent) == ("http 503", False)
 
 
 def test_text_hash_ignores_layout_but_not_target():

@@ -6,8 +6,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import aiosqlite
+from click.testing import CliRunner
 
 from bot.app import App
+from bot.cli import cli
 from bot.config import parse_config
 from monitors.pipeline import RETRY_WAIT, TRANSLATION_ATTEMPTS
 from storage import NewPost, Store
@@ -93,7 +95,7 @@ async def test_a_retry_of_an_edited_post_translates_the_new_text(tmp_path):
         app = await App.open(config(server.url), db_path=tmp_path / "cw.db", embedder=None)
         try:
             await app.process([make_post(RU, 7, TAKEN, date=T0)])
-            server.script(Reply(status=400))
+            server.script(Reply(status=403))
             await app.process([make_post(RU, 7, WALKED_BACK, date=T0)])
             assert (await translated(app, 7))[2] == "pending"
             assert await app.retry_translations() == 1
@@ -133,7 +135,7 @@ async def test_posts_that_keep_failing_do_not_starve_newer_ones(tmp_path):
                 for n, word in enumerate(["выбух", "пажар", "трывога"], start=1)
             ]
             await app.process(doomed)
-            server.script(Reply(status=400))  # the translator is down for the newer post
+            server.script(Reply(status=403))  # a spent quota, for the newer post only
             await app.process([make_post(RU, 9, TAKEN, date=T0 + timedelta(days=1))])
             tried = [len((await app.pipeline.retry_translations(limit=3)).items) for _ in range(3)]
             newer = await post_row(app, 9)
@@ -175,6 +177,44 @@ async def test_a_failing_post_is_retried_with_doubling_waits_then_given_up(tmp_p
     )
     assert requests == TRANSLATION_ATTEMPTS  # the live try and the retries, one request each
     assert waits == [RETRY_WAIT * 2**n for n in range(TRANSLATION_ATTEMPTS - 2)]
+
+
+async def test_a_refused_text_is_given_up_at_once_until_requeued(tmp_path):
+    """The translator refuses the text itself (400): no two days of retries. After a change
+    of backend, `claimwatch retranslate` queues it, and the next retry run translates it."""
+    with LibreTranslateServer() as server:
+        server.script(Reply(status=400, body={"error": "Invalid request"}))
+        app = await App.open(config(server.url), db_path=tmp_path / "cw.db", embedder=None)
+        try:
+            await app.process([make_post(RU, 1, TAKEN, date=T0)])
+            refused = await post_row(app, 1)
+            retried = await app.pipeline.retry_translations(
+                now=datetime.now(UTC) + timedelta(days=3)
+            )
+        finally:
+            await app.close()
+        assert (refused["translation_state"], refused["translation_attempts"]) == ("failed", 1)
+        assert (len(retried.items), len(server.requests)) == (0, 1)
+
+        queued = await asyncio.to_thread(  # the command runs its own event loop
+            CliRunner().invoke, cli, ["retranslate", "--db", str(tmp_path / "cw.db")]
+        )
+        assert (queued.exit_code, queued.output) == (0, "1 post(s) queued for translation\n")
+        app = await App.open(config(server.url), db_path=tmp_path / "cw.db", embedder=None)
+        try:
+            retried = await app.pipeline.retry_translations()
+            row = await post_row(app, 1)
+        finally:
+            await app.close()
+    assert (row["translation_state"], row["translation"]) == ("done", TAKEN.upper())
+    assert [item.post.message_id for item in retried.items if item.matches] == [1]
+
+
+def test_retranslate_needs_an_existing_database(tmp_path):
+    result = CliRunner().invoke(cli, ["retranslate", "--db", str(tmp_path / "typo.db")])
+    assert result.exit_code == 1
+    assert "no database there" in result.output
+    assert not (tmp_path / "typo.db").exists()
 
 
 async def test_a_database_from_before_retry_counts_is_migrated(tmp_path):

@@ -25,7 +25,11 @@ from deep_translator.exceptions import (
     ApiKeyException,
     AuthorizationException,
     BaseError,
+    InvalidSourceOrTargetLanguage,
+    LanguageNotSupportedException,
     MicrosoftAPIerror,
+    NotValidLength,
+    NotValidPayload,
     RequestError,
     ServerException,
     TooManyRequests,
@@ -40,13 +44,24 @@ _MICROSOFT_CODE = re.compile(r"""["']code["']\s*:\s*(\d{3})""")
 _HTML = re.compile(r"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 
 
-class BackendError(Exception):
-    """A failed translation request; `reason` is short and never holds text or keys."""
+# Statuses that refuse the text itself (malformed, too long, unprocessable): asking
+# again, now or in a day, gets the same answer. Key, quota and server statuses are not
+# among them: those pass once the operator or the service recovers.
+_REFUSES_THE_TEXT = {400, 413, 414, 422}
 
-    def __init__(self, reason: str, *, retryable: bool) -> None:
+
+class BackendError(Exception):
+    """A failed translation request; `reason` is short and never holds text or keys.
+
+    `retryable`: another try within this request may help (429, 5xx, network).
+    `permanent`: no later try will, because the text or its language is refused; the
+    post is given up at once instead of retried for two days."""
+
+    def __init__(self, reason: str, *, retryable: bool, permanent: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+        self.permanent = permanent
 
 
 class Clients:
@@ -127,6 +142,13 @@ def classify(exc: BaseException) -> BackendError:
         case ServerException():
             status = _STATUS_BY_NAME.get(str(exc.args[0]) if exc.args else "")
             return _http_error(status)
+        case (
+            LanguageNotSupportedException()
+            | InvalidSourceOrTargetLanguage()
+            | NotValidPayload()
+            | NotValidLength()
+        ):
+            return BackendError(f"refused ({type(exc).__name__})", retryable=False, permanent=True)
         case AuthorizationException() | ApiKeyException():
             return BackendError("not authorized (check the api key)", retryable=False)
         case MicrosoftAPIerror():
@@ -159,7 +181,8 @@ def classify(exc: BaseException) -> BackendError:
 def _http_error(status: int | None) -> BackendError:
     """Unknown statuses (deep-translator drops most) count as server trouble."""
     retryable = status is None or status == 429 or status >= 500
-    return BackendError(f"http {status or 'error'}", retryable=retryable)
+    permanent = status in _REFUSES_THE_TEXT
+    return BackendError(f"http {status or 'error'}", retryable=retryable, permanent=permanent)
 
 
 def _with_slash(url: str | None) -> str:
