@@ -4,14 +4,21 @@ Evidence is tried from the most to the least certain: a forward header, an album
 same normalised text, near-identical wording (MinHash LSH over word shingles), and last
 a sentence vector plus shared consonant skeletons for translations. Everything is kept
 only for a sliding time window, so time and memory stay bounded in a long-running service.
+
+The window also bounds a story: a copy joins by its wording only within the window of
+both the post it resembles and the story's first post. Without the second bound a daily
+template (the ministry's nightly drone tally, a repeated ad) chained into one story for
+weeks, each night's post joining the night before. Forwards and albums are certain, and
+join whatever their age while their original is remembered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
+import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -27,6 +34,10 @@ Key = tuple[int, int]
 
 SHINGLE = 3  # words per shingle: long enough that shared phrases are not shared wording
 VECTOR_CANDIDATES = 8  # nearest vectors checked for shared skeletons
+# How far past the wall clock a post's date may move the window's clock. Telegram dates
+# its messages itself, but a hand-edited export dated next year would otherwise make
+# every remembered post look expired at once.
+MAX_FUTURE_S = 3600.0
 _SHINGLE_MULTS = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9][:SHINGLE], dtype=np.uint64
 )
@@ -73,6 +84,14 @@ class _Entry:
     shingles: np.ndarray | None  # sorted unique shingle hashes; indexed in the LSH
     album: Key | None
     origin: Key | None
+
+
+@dataclass(slots=True)
+class _Story:
+    """What the clusterer knows of a story while any of its posts is remembered."""
+
+    start: float  # date of its earliest post seen
+    members: int  # remembered posts
 
 
 class BoilerplateFilter:
@@ -142,6 +161,7 @@ class Clusterer:
         min_exact_words: int = 3,
         max_entries: int = 200_000,
         max_vectors: int = 4096,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.window_seconds = window.total_seconds()
         self.near_threshold = near_threshold
@@ -152,14 +172,16 @@ class Clusterer:
         self.min_exact_words = min_exact_words
         self.max_entries = max_entries
         self.max_vectors = max_vectors
+        self._clock = clock
         self.boilerplate = BoilerplateFilter()
         # The LSH only proposes candidates and exact shingle overlap decides; its low
         # threshold lets it propose trimmed copies, which containment accepts.
         self._lsh = MinHashLsh()
         self._entries: dict[Key, _Entry] = {}
+        self._stories: dict[str, _Story] = {}
         self._expiry: list[tuple[float, Key]] = []
-        # Each map points at the newest live post carrying the key, so it survives expiry
-        # of older copies; see _forget.
+        # Each map points at the newest live post carrying the key (by date, see _point),
+        # so it survives expiry of older copies; see _forget.
         self._exact: dict[int, Key] = {}
         self._albums: dict[Key, Key] = {}
         self._origins: dict[Key, Key] = {}
@@ -180,7 +202,7 @@ class Clusterer:
         assignment = (
             self._by_forward(post)
             or self._by_album(post)
-            or self._by_exact(feats.exact)
+            or self._by_exact(ts, feats.exact)
             or self._by_near(ts, feats)
             or self._by_vector(post, ts, vector, feats)
             or Assignment(_cluster_id(post.key), "new", 0.0)
@@ -227,10 +249,10 @@ class Clusterer:
             return None
         return self._join(key, "album", 1.0)
 
-    def _by_exact(self, exact: tuple[int, ...]) -> Assignment | None:
+    def _by_exact(self, ts: float, exact: tuple[int, ...]) -> Assignment | None:
         for digest in exact:
             key = self._exact.get(digest)
-            if key is not None:
+            if key is not None and self._in_window(key, ts):
                 return self._join(key, "exact", 1.0)
         return None
 
@@ -241,7 +263,7 @@ class Clusterer:
         best: tuple[float, Key] | None = None
         for key in self._lsh.query(feats.minhash):
             entry = self._entries[key]
-            if abs(entry.ts - ts) > self.window_seconds or entry.shingles is None:
+            if entry.shingles is None or not self._in_window(key, ts):
                 continue
             score = self._lexical_score(shingles, entry.shingles)
             if score and (best is None or (score, key) > best):
@@ -284,6 +306,7 @@ class Clusterer:
                 key = ring.keys[i]
                 if (
                     key not in self._entries
+                    or not self._in_window(key, ts)
                     or _overlap(bones.get(), ring.skeletons[i].get()) < self.skeleton_threshold
                 ):
                     continue
@@ -295,6 +318,13 @@ class Clusterer:
 
     def _join(self, key: Key, reason: Reason, similarity: float) -> Assignment:
         return Assignment(self._entries[key].assignment.cluster_id, reason, similarity)
+
+    def _in_window(self, key: Key, ts: float) -> bool:
+        """Whether a post dated `ts` is close enough to `key` and to the start of its
+        story to join them by wording."""
+        entry = self._entries[key]
+        start = self._stories[entry.assignment.cluster_id].start
+        return max(abs(ts - entry.ts), abs(ts - start)) <= self.window_seconds
 
     # State.
 
@@ -332,13 +362,16 @@ class Clusterer:
         album = (post.channel_id, post.grouped_id) if post.grouped_id is not None else None
         origin = _origin(post)
         self._entries[key] = _Entry(ts, assignment, feats.exact, feats.shingles, album, origin)
+        story = self._stories.setdefault(assignment.cluster_id, _Story(ts, 0))
+        story.start = min(story.start, ts)
+        story.members += 1
         heapq.heappush(self._expiry, (ts, key))
         for digest in feats.exact:
-            self._exact[digest] = key
+            self._point(self._exact, digest, key, ts)
         if album is not None:
-            self._albums[album] = key
+            self._point(self._albums, album, key, ts)
         if origin is not None:
-            self._origins[origin] = key
+            self._point(self._origins, origin, key, ts)
         if feats.minhash is not None:
             self._lsh.insert(key, feats.minhash)
             if vector is not None and feats.bones is not None and post.lang != UNDETERMINED:
@@ -347,7 +380,15 @@ class Clusterer:
                 self._rings[post.lang].add(key, ts, vector, feats.bones)
         self._evict()
 
+    def _point(self, table: dict, item: object, key: Key, ts: float) -> None:
+        """Point `item` at `key` unless a newer post already carries it: an old post that
+        arrives late (backfill) must not take the pointer, then expire with it."""
+        current = table.get(item)
+        if current is None or self._entries[current].ts <= ts:
+            table[item] = key
+
     def _advance(self, ts: float) -> None:
+        ts = min(ts, self._clock() + MAX_FUTURE_S)
         if ts > self._now:
             self._now = ts
             self._evict()
@@ -361,6 +402,10 @@ class Clusterer:
 
     def _forget(self, key: Key) -> None:
         entry = self._entries.pop(key)
+        cluster_id = entry.assignment.cluster_id
+        self._stories[cluster_id].members -= 1
+        if not self._stories[cluster_id].members:
+            del self._stories[cluster_id]
         pointers: list[tuple[dict, object]] = [(self._exact, d) for d in entry.exact]
         pointers += [(self._albums, entry.album), (self._origins, entry.origin)]
         for table, item in pointers:

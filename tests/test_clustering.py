@@ -126,6 +126,43 @@ def test_copy_outside_the_window_starts_a_new_cluster_and_entries_expire():
     assert len(c) == 1
 
 
+TALLY = (
+    "Минобороны: за прошедшую ночь дежурными средствами ПВО перехвачены и уничтожены {n} "
+    "украинских беспилотников самолетного типа над территорией Брянской и Курской областей."
+)
+
+
+def test_a_daily_template_starts_a_new_story_once_its_first_post_is_out_of_the_window():
+    """Each night's tally resembles the night before: without a bound on the story's
+    start, one story would swallow every night for as long as the ministry posts."""
+    c = Clusterer(window=timedelta(hours=48))
+    nights = [c.assign(post(1, n, TALLY.format(n=10 + n), minutes=n * 24 * 60)) for n in range(7)]
+    assert [a.reason for a in nights] == ["new", "near", "near", "new", "near", "near", "new"]
+    assert len({a.cluster_id for a in nights}) == 3
+
+
+def test_an_old_copy_arriving_late_does_not_join_a_story_days_newer():
+    """Backfill: the same words posted three days apart are two stories, whichever
+    arrives first; an exact copy inside the window still joins."""
+    c = Clusterer(window=timedelta(hours=48))
+    today = c.assign(post(1, 1, REPORT, minutes=3 * 24 * 60))
+    old = c.assign(post(2, 1, REPORT))
+    recent = c.assign(post(3, 1, REPORT, minutes=2 * 24 * 60))
+    assert old.reason == "new"
+    assert (recent.reason, recent.cluster_id) == ("exact", today.cluster_id)
+
+
+def test_a_post_dated_in_the_future_does_not_expire_what_is_remembered():
+    """A hand-made export dated next year moves the clock at most an hour past now."""
+    wall = (T0 + timedelta(minutes=5)).timestamp()
+    c = Clusterer(window=timedelta(hours=48), clock=lambda: wall)
+    first = c.assign(post(1, 1, REPORT))
+    c.assign(post(2, 1, OTHER, minutes=365 * 24 * 60))
+    copy = c.assign(post(3, 1, REPORT, minutes=10))
+    assert len(c) == 3
+    assert (copy.reason, copy.cluster_id) == ("exact", first.cluster_id)
+
+
 def test_memory_is_capped():
     c = Clusterer(max_entries=50)
     for i in range(500):
