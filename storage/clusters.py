@@ -44,11 +44,17 @@ class Clusters:
                 for p in heads
             ],
         )
-        # One pass over the story's posts for all four figures, not one per figure.
+        # One pass over the story's posts for the four figures, not one per figure. The
+        # first post is the earliest that carried the story, which is not its head when an
+        # older copy arrives later (a backfilled channel); a deleted one still counts, as
+        # evidence of who had it first.
         await self._db.execute_many(
             """UPDATE clusters SET (size, channels, first_date, last_date) =
                  (SELECT count(*), count(DISTINCT channel_id), min(date), max(date)
-                  FROM posts WHERE cluster_id = ?1)
+                  FROM posts WHERE cluster_id = ?1),
+                 (first_channel_id, first_message_id) =
+                 (SELECT channel_id, message_id FROM posts WHERE cluster_id = ?1
+                  ORDER BY date, id LIMIT 1)
                WHERE id = ?1""",
             [(cluster_id,) for cluster_id in set(touched)],
         )

@@ -6,9 +6,9 @@ import pytest
 
 from monitors.models import Claim, Match
 from storage import NewPost, StorageError, Store, checkpoint
-from storage.dates import now_db
+from storage.dates import now_db, to_db
 from storage.migrations import SCHEMA_VERSION
-from tests.conftest import make_post
+from tests.conftest import T0, make_post
 
 
 async def insert(store: Store, *posts, cluster: str = "100/1") -> dict:
@@ -78,6 +78,23 @@ async def test_inserts_are_idempotent_on_channel_and_message(store):
     assert again[(100, 1)] == first[(100, 1)]
     assert await store.posts.count() == 2
     assert await store.posts.versions(100, 1) == [(1, "текст")]
+
+
+async def test_a_storys_first_post_is_its_earliest_carrier_even_when_it_arrives_late(store):
+    """A backfilled channel had the story an hour before the post that started it here."""
+    head = make_post(100, 1, date=T0 + timedelta(hours=1), cluster_id="100/1")
+    older = make_post(200, 5, date=T0, cluster_id="100/1")
+    for post, heads in [(head, [head]), (older, [])]:
+        await insert(store, post)
+        async with store.transaction():
+            await store.clusters.refresh(heads, ["100/1"])
+    [row] = [row async for row in store.clusters.export_rows()]
+    assert (row["cluster_id"], row["first_channel_id"], row["first_message_id"]) == (
+        "100/1",
+        200,
+        5,
+    )
+    assert (row["first_date"], row["size"], row["channels"]) == (to_db(T0), 2, 2)
 
 
 async def test_edits_keep_every_version_and_deletions_only_mark(store):
