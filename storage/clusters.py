@@ -86,12 +86,19 @@ class Clusters:
                  WHERE p.date >= ? AND p.date < ? AND p.cluster_id IS NOT NULL
                  GROUP BY p.cluster_id HAVING count(*) >= ?
                  ORDER BY posts DESC, channels DESC LIMIT ?)
-               SELECT period.*, f.channel_id, f.message_id, f.date, f.text, f.translation,
+               SELECT period.*, f.channel_id, f.message_id, f.date,
+                 coalesce(h.text, f.text) AS text,
+                 CASE WHEN h.id IS NULL THEN f.translation ELSE h.translation END AS translation,
                  fc.username, fc.title, coalesce(fc.category, 'uncategorised') AS category
                FROM period JOIN clusters k ON k.id = period.cluster_id
                JOIN posts f ON f.channel_id = k.first_channel_id
                  AND f.message_id = k.first_message_id
                LEFT JOIN channels fc ON fc.id = f.channel_id
+               -- The headline: the first post's text, or the story's first caption when
+               -- it has none (a photo album whose caption sits on a later item).
+               LEFT JOIN posts h ON trim(f.text) = '' AND h.id = (
+                 SELECT id FROM posts WHERE cluster_id = k.id AND trim(text) != ''
+                 ORDER BY date, id LIMIT 1)
                ORDER BY period.posts DESC, period.channels DESC, f.date""",
             (to_db(start), to_db(end), min_posts, limit),
         )

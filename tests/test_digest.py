@@ -119,6 +119,18 @@ async def test_top_story_is_the_copied_post_with_its_first_source(app):
     assert story.headline == RAID
 
 
+async def test_a_story_whose_first_post_has_no_text_is_headed_by_its_first_caption(app):
+    smoke = "Фото с места: дым над промзоной"
+    await app.process(
+        [
+            post(QUIET, 10, at(12), "", grouped_id=77, media=("photo",)),
+            post(QUIET, 11, at(12), smoke, grouped_id=77, media=("photo",)),
+        ]
+    )
+    [album] = [s for s in (await digest_of(app)).stories if s.first.message_id == 10]
+    assert album.headline == smoke
+
+
 async def test_claims_are_sorted_by_what_telegram_said(app):
     claims = {claim.claim_id: claim for claim in (await digest_of(app)).claims}
     raid = claims["raid"]
