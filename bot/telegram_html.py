@@ -21,6 +21,10 @@ TELEGRAM_LIMIT = 4096
 # two of them into a character nobody wrote).
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _LINE_BREAKS = re.compile("[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]")
+# Explicit bidi embeddings, overrides and isolates. In a one-line slot an unclosed one
+# (a channel titled with U+202E) would turn the rest of the line around: the next
+# channel's name, a count. Right-to-left names still read right to left without them.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _GRAPHEME = regex.compile(r"\X", regex.S)
 _LAST_SPACE = re.compile(r"\s+\S*\Z")
 
@@ -40,8 +44,9 @@ def escape(text: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """`text` for a one-line slot of a layout: line breaks and tabs become spaces."""
-    return _LINE_BREAKS.sub(" ", text)
+    """`text` for a one-line slot of a layout: line breaks and tabs become spaces, and
+    bidi controls that could reorder the rest of the line are dropped."""
+    return _BIDI_CONTROLS.sub("", _LINE_BREAKS.sub(" ", text))
 
 
 def shorten(text: str, max_chars: int) -> str:

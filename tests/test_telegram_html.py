@@ -116,6 +116,16 @@ def test_escape_drops_controls_and_lone_surrogates_but_keeps_emoji_and_bidi():
     assert tg.escape(raw) == (f"&lt;a href=&quot;x&quot;&gt;&#x27;{family}{flag}{rtl}\tend\n")
 
 
+def test_a_name_cannot_turn_the_rest_of_its_line_around():
+    """An unclosed right-to-left override in a channel title would show the next
+    channel's name and the counts reversed; right-to-left letters stay as they are."""
+    spoof = StoryPost("\u202eevil\u2067", "https://t.me/c/78/1", T0 + timedelta(minutes=50))
+    arabic = StoryPost("قناة", "https://t.me/c/79/1", T0 + timedelta(minutes=55))
+    [html] = render_alert_html(replace(ALERT, also=(*ALERT.also, spoof, arabic)))
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", html)
+    assert ">evil</a>, <a" in html and ">قناة</a>" in html
+
+
 def test_shorten_cuts_after_a_word_or_between_graphemes():
     assert tg.shorten("short", 5) == "short"
     assert tg.shorten("one two three", 10) == "one two…"
