@@ -103,6 +103,9 @@ def blockquote(text: str, *, expandable: bool = False) -> str:
 _ATOM = re.compile(r"<[^<>]*>|&#?\w+;|.", re.S)
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)")
 _ANY_TAG = re.compile(r"<[^<>]*>")
+# Code points looked back over for a cut between graphemes: the longest emoji sequences
+# (a family, a tagged flag) have 7 to 10; a letter stacked with 40 accents is cut inside.
+_GRAPHEME_LOOKBACK = 32
 
 
 def split_message(html_text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -158,7 +161,7 @@ def _fit(
                 return best
             if index == start:
                 raise ValueError(f"limit {limit} is too small for {atom!r}")
-            return index, open_now
+            return _grapheme_start(atoms, start, index), open_now
         size += sizes[index]
         if atom == "\n":
             line_end = (index + 1, open_now)
@@ -167,6 +170,25 @@ def _fit(
         elif len(atom) > 1 and atom[0] == "<":
             open_now = _track(open_now, atom)
     return len(atoms), open_now
+
+
+def _grapheme_start(atoms: list[str], start: int, index: int) -> int:
+    """`index`, or the nearest cut before it that does not split a character as shown
+    (an emoji joined by U+200D, a flag, a letter and its accents); `start + 1` at least.
+
+    Graphemes are found over the text atoms before `index` (back to a tag or an entity,
+    or `_GRAPHEME_LOOKBACK` of them), since whether two code points join can depend on
+    those before them."""
+    run = index
+    while run > max(start, index - _GRAPHEME_LOOKBACK) and len(atoms[run - 1]) == 1:
+        run -= 1
+    cut = run
+    text = "".join(atoms[run : index + 1])
+    for grapheme in _GRAPHEME.finditer(text):
+        if run + grapheme.end() > index:
+            break
+        cut = run + grapheme.end()
+    return max(cut, start + 1)
 
 
 def _track(stack: list[tuple[str, str]], atom: str) -> list[tuple[str, str]]:

@@ -147,6 +147,15 @@ def test_split_counts_the_parsed_text_not_the_markup():
     assert [tg.utf16_len(piece) for piece in pieces] == [4096, 1904]
 
 
+def test_a_line_without_spaces_is_cut_between_emoji_not_inside_one():
+    family, flag, accented = "👨\u200d👩\u200d👧", "🇺🇦", "е\u0301"  # 8, 4 and 2 units
+    for grapheme in (family, flag, accented):
+        line = grapheme * 40
+        pieces = tg.split_message(tg.escape(line), limit=51)
+        assert "".join(pieces) == line
+        assert all(piece == grapheme * (len(piece) // len(grapheme)) for piece in pieces)
+
+
 def test_split_never_sends_a_blank_message():
     quote = tg.blockquote("line\n" * 5) + "\n<b> </b>"
     for limit in range(4, 30):
