@@ -39,9 +39,18 @@ class AnalystChat:
         self._commands = commands
         self._on_change = on_change  # a verdict or mute: the outbox has edits to make
         self._chats: set[int] = set()
+        self._username: str | None = None  # the bot's, once known
 
     async def start(self) -> None:
-        """Resolve the configured chats to ids and start listening."""
+        """Learn the bot's username, resolve the configured chats to ids and listen."""
+        problem: object = "not authorised"  # what get_me's None means
+        try:
+            me = await self._client.get_me()
+        except errors.RPCError as exc:
+            me, problem = None, exc
+        self._username = getattr(me, "username", None)
+        if self._username is None:
+            log.warning("the bot's username is unknown, so /cmd@other_bot counts too: %s", problem)
         self._chats = set()
         for chat in self._app.config.alerts.chats:
             try:
@@ -65,7 +74,7 @@ class AnalystChat:
 
     async def _on_message(self, event: events.NewMessage.Event) -> None:
         text = event.raw_text or ""
-        if not text.startswith("/") or not self._commands.knows(text):
+        if not text.startswith("/") or not self._commands.knows(text, self._username):
             return
         if not self.allowed(event.chat_id, event.sender_id, event.is_private):
             log.warning(

@@ -62,8 +62,13 @@ class Commands:
             "digest": self._digest,
         }
 
-    def knows(self, text: str) -> bool:
-        return _split(text)[0] in self._table
+    def knows(self, text: str, bot_username: str | None = None) -> bool:
+        """Whether `text` is one of our commands: "/mute@other_bot" is another bot's
+        (a group may have several), so it counts only when we know our username."""
+        head = text.split(maxsplit=1)[0]
+        addressed = head.partition("@")[2].lower()
+        mine = not addressed or bot_username is None or addressed == bot_username.lower()
+        return mine and _split(text)[0] in self._table
 
     async def run(self, text: str, by: str) -> list[str]:
         """The reply to one command line from `by` (a name for the history), as pieces."""

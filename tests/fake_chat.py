@@ -17,6 +17,14 @@ from tests.fake_telegram import T0, FakeTelegramClient
 ALERT_CHAT = 1700000001  # bare channel id; Bot API style: -1001700000001
 ANALYST = types.User(id=501, access_hash=5, first_name="Olena", username="olena_osint")
 STRANGER = types.User(id=666, access_hash=6, first_name="Mallory")
+BOT = types.User(
+    id=777,
+    access_hash=7,
+    is_self=True,
+    bot=True,
+    first_name="claimwatch",
+    username="claimwatch_bot",
+)
 
 
 class FakeChat:
@@ -33,6 +41,7 @@ class FakeChat:
         self.messages: dict[int, types.Message] = {}  # what the chat shows, by id
         self.answers: list[str] = []  # callback answers (toasts) the bot gave
         self._pts = 1
+        client.on_request(functions.users.GetUsersRequest, lambda request: [BOT])  # get_me
         client.on_request(functions.channels.GetChannelsRequest, self._get_channels)
         client.on_request(functions.messages.SendMessageRequest, self._send)
         client.on_request(functions.messages.EditMessageRequest, self._edit)

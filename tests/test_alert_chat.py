@@ -216,6 +216,31 @@ async def test_commands_answer_analysts_and_ignore_strangers(service, chat, capl
     assert len(await service.app.store.claims.list("open")) == 1
 
 
+async def test_a_command_addressed_to_another_bot_is_left_to_it(service, chat):
+    await chat.command("/close@other_bot car")
+    await chat.command("/claims@other_bot")
+    assert chat.client.sent(SendMessage) == []
+    assert len(await service.app.store.claims.list("open")) == 1
+    await chat.command("/claims@ClaimWatch_Bot")  # usernames ignore case
+    assert "car" in chat.client.sent(SendMessage)[-1].message
+
+
+async def test_without_its_username_the_bot_takes_every_addressed_command(
+    tmp_path, world, chat, caplog
+):
+    chat.client.fail_next(
+        functions.users.GetUsersRequest, rpc_error(errors.AuthKeyUnregisteredError)
+    )
+    service = await open_service(tmp_path, world, chat)
+    await service.start()
+    try:
+        await chat.command("/claims@other_bot")
+        assert "car" in chat.client.sent(SendMessage)[-1].message
+        assert "username is unknown" in caplog.text
+    finally:
+        await service.stop()
+
+
 async def test_commands_take_any_whitespace_and_usage_errors_stay_short(service, chat):
     await chat.command("/claim\nPartisans claim they destroyed a fuel depot in Kursk region")
     assert "Added claim" in chat.client.sent(SendMessage)[-1].message
