@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from telethon import Button
 
+from monitors.models import MAX_ID
 from storage import Alert
 
 PREFIX = "cw"
@@ -45,6 +46,8 @@ def parse_callback(data: bytes) -> Press | None:
     except (UnicodeDecodeError, ValueError):
         return None
     if prefix != PREFIX or code not in ACTIONS or not alert_id.isdigit():
+        return None
+    if int(alert_id) > MAX_ID:  # no such alert; SQLite could not even look it up
         return None
     return Press(ACTIONS[code], int(alert_id))
 

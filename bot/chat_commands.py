@@ -19,7 +19,7 @@ from bot.digest import build_digest
 from bot.digest_render import render_html
 from bot.status import show_status
 from bot.telegram_html import bold, escape, link, one_line, shorten, split_message
-from monitors.models import message_link
+from monitors.models import MAX_ID, message_link
 from storage.alerts import channel_name
 from storage.dates import now_db
 
@@ -162,9 +162,10 @@ class Commands:
         """A channel by @username, t.me link or numeric id, as stored or configured."""
         key = bare_username(name)
         store = self._app.store
-        row = await (
-            store.channels.get(int(key)) if key.isdigit() else store.channels.get_by_username(key)
-        )
+        if key.isascii() and key.isdigit():  # "²" is a digit to isdigit, not to int
+            row = await store.channels.get(int(key)) if int(key) <= MAX_ID else None
+        else:
+            row = await store.channels.get_by_username(key)
         if row is None:
             raise UsageError(f"No channel {_quoted(name)} in the archive.")
         return row.id, channel_name(row.id, row.username, row.title)

@@ -15,10 +15,12 @@ from telethon.extensions import html as telethon_html
 from telethon.tl import functions, types
 
 from bot import delivery
+from bot.alert_buttons import parse_callback
 from bot.app import App
 from bot.config import ConfigError, load_config
 from bot.digest_cmd import digest_command
 from bot.live import LiveService
+from monitors.models import MAX_ID
 from storage.dates import now_db
 from tests.conftest import GOV, RDK, make_post
 from tests.fake_chat import ANALYST, STRANGER, FakeChat
@@ -247,6 +249,18 @@ async def test_commands_take_any_whitespace_and_usage_errors_stay_short(service,
     await chat.command("/mute @rdk_front " + "x" * 5000)
     reply = chat.client.sent(SendMessage)[-1].message
     assert "is not a number of hours" in reply and len(reply) < 400
+    for channel in ["9" * 30, "²"]:  # past SQLite's integers; a digit int() refuses
+        await chat.command(f"/mute {channel}")
+        reply = chat.client.sent(SendMessage)[-1].message
+        assert reply == f"No channel '{channel}' in the archive."
+
+
+async def test_a_button_with_an_id_past_sqlites_integers_is_not_ours(service, chat, caplog):
+    """Only a forged press carries one: it is ignored, not an error in the handler."""
+    await chat.press(1, f"cw:r:{'9' * 30}".encode())
+    assert chat.answers == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert parse_callback(b"cw:m:" + str(MAX_ID).encode()) is not None
 
 
 async def test_an_alert_chat_the_bot_was_removed_from_does_not_stop_the_service(
