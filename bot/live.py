@@ -177,7 +177,8 @@ class LiveService:
         digest.install(self.scheduler)
         self.scheduler.start()
         first_stored = await self.app.store.posts.first_stored_at()
-        self.tasks.spawn(digest.catch_up(first_stored), "digest catch-up")
+        last_sent = await self.app.store.digests.last_sent()
+        self.tasks.spawn(digest.catch_up(first_stored, last_sent), "digest catch-up")
 
     async def reload(self) -> None:
         """Re-read the config file: channels, their hints, categories and alert flags, and

@@ -1,7 +1,8 @@
 """The service's clock: the daily digest and periodic jobs on one APScheduler.
 
-APScheduler's in-memory job store forgets everything on restart, so a digest missed while
-the service was down is caught up from the database instead: at start, the latest day
+APScheduler's in-memory job store forgets everything on restart, so digests missed while
+the service was down are caught up from the database instead: at start, every day since
+the last digest that went out (a week of them at most, oldest first) up to the latest
 whose digest is due is sent unless the `digests` table says it went out. Sending checks
 that table too, so the catch-up, the cron job and the retries of a failed send can never
 send a day twice. A send that fails (a flood wait, the network) is retried every
@@ -30,6 +31,9 @@ DIGEST_JOB = "digest"
 # start-up catch-up rather than fired late by APScheduler.
 MISFIRE_GRACE_S = 3600
 RETRY_S = 15 * 60
+# Days of digests a start may catch up: a week's outage is worth a week's digests, a
+# month's is not worth thirty messages at once.
+CATCH_UP_DAYS = 7
 
 Clock = Callable[[], datetime]
 SendDay = Callable[[date], Awaitable[bool]]
@@ -77,14 +81,32 @@ class DigestSchedule:
             replace_existing=True,
         )
 
-    async def catch_up(self, first_stored: datetime | None) -> bool:
-        """At start, send a digest missed while the service was down; a service that
-        stored nothing before the due day ended owes none (a first start)."""
-        day = due_day(self._settings, self._clock())
-        if first_stored is None or first_stored >= Period.of(day, self._settings.timezone).end:
-            log.info("no digest of %s owed: nothing was stored before it ended", day)
-            return False
-        return await self.run()
+    async def catch_up(self, first_stored: datetime | None, last_sent: date | None) -> int:
+        """At start, send the digests missed while the service was down; return how many
+        went out. A day is owed only if something was stored before it ended (a first
+        start owes none), and only the latest due day when no digest ever went out.
+        Older days get one try each; the latest is retried like the cron job's."""
+        due = due_day(self._settings, self._clock())
+        oldest = due
+        if last_sent is not None:
+            oldest = max(last_sent + timedelta(days=1), due - timedelta(days=CATCH_UP_DAYS - 1))
+        zone = self._settings.timezone
+        owed = [
+            oldest + timedelta(days=n)
+            for n in range((due - oldest).days + 1)
+            if first_stored is not None
+            and first_stored < Period.of(oldest + timedelta(days=n), zone).end
+        ]
+        if not owed:
+            log.info("no digest owed at start (due: %s, last sent: %s)", due, last_sent)
+            return 0
+        sent = 0
+        for day in owed[:-1]:
+            try:
+                sent += await self._send(day)
+            except Exception:
+                log.exception("digest of %s failed; not retried, a newer day is due", day)
+        return sent + await self.run()
 
     async def run(self) -> bool:
         """Send the due day's digest unless it was sent (the cron job)."""

@@ -44,3 +44,8 @@ class Digests:
             "UPDATE digests SET sent_at = ? WHERE day = ? AND sent_at IS NULL",
             (now, day.isoformat()),
         )
+
+    async def last_sent(self) -> date | None:
+        """The latest day whose digest went out."""
+        day = await self._db.scalar("SELECT max(day) FROM digests WHERE sent_at IS NOT NULL")
+        return date.fromisoformat(day) if day else None

@@ -1,6 +1,7 @@
 """The digest clock: 08:00 Kyiv time across DST, catch-up after downtime, shared jobs."""
 
 import io
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from bot.config import parse_config
 from bot.digest_send import ConsoleDigestSender, DigestPublisher
 from bot.schedule import (
+    CATCH_UP_DAYS,
     DIGEST_JOB,
     DigestSchedule,
     add_interval_job,
@@ -55,7 +57,7 @@ async def restart(
     try:
         publisher = DigestPublisher(store, CONFIG, [ConsoleDigestSender(out)], chart=False)
         schedule = DigestSchedule(KYIV, publisher.send, clock=lambda: now)
-        return await schedule.catch_up(first_stored)
+        return await schedule.catch_up(first_stored, await store.digests.last_sent())
     finally:
         await store.close()
 
@@ -67,6 +69,25 @@ async def test_a_missed_digest_is_sent_once_after_restart(tmp_path):
     assert "Sun 29 Mar" not in out.getvalue() and "Sat 28 Mar 2026" in out.getvalue()
     assert not await restart(db, down_through_eight.replace(hour=10), out)
     assert out.getvalue().count("Daily digest") == 1
+
+
+async def test_every_day_missed_since_the_last_digest_is_caught_up_oldest_first(tmp_path):
+    db, out = tmp_path / "cw.db", io.StringIO()
+    assert await restart(db, datetime(2026, 3, 25, 9, 0, tzinfo=UTC), out) == 1  # the 24th
+    down_four_days = datetime(2026, 3, 29, 9, 30, tzinfo=UTC)
+    assert await restart(db, down_four_days, out) == 4
+    days = re.findall(r"Daily digest[^\n]*?(\w{3} \d\d Mar)", out.getvalue())
+    assert days == ["Tue 24 Mar", "Wed 25 Mar", "Thu 26 Mar", "Fri 27 Mar", "Sat 28 Mar"]
+    assert await restart(db, down_four_days, out) == 0
+
+
+async def test_a_long_outage_catches_up_a_week_at_most(tmp_path):
+    db, out = tmp_path / "cw.db", io.StringIO()
+    assert await restart(
+        db, datetime(2026, 3, 2, 9, 0, tzinfo=UTC), out, SERVING_SINCE.replace(day=1)
+    )
+    assert await restart(db, datetime(2026, 3, 29, 9, 30, tzinfo=UTC), out) == CATCH_UP_DAYS
+    assert "Sat 21 Mar" not in out.getvalue() and "Sun 22 Mar" in out.getvalue()
 
 
 async def test_a_first_start_owes_no_digest(tmp_path):
