@@ -1,7 +1,8 @@
 """Which alerts an analyst is spared: decided when an alert is about to go out.
 
 Held alerts are not dropped: the delivery is marked `held` with its reason and the
-digest lists them. A muted channel and quiet hours are about the analysts' time now;
+digest lists them; alerts held by quiet hours go out when they end (bot/delivery.py).
+A muted channel and quiet hours are about the analysts' time now;
 the cool-down and a claim's age are about the story, so they compare post dates (and
 replays behave the same as live runs).
 """
@@ -28,8 +29,7 @@ class AlertPolicy:
         settings = self.config.alerts
         if await self._store.mutes.muted_until(alert.channel_id, now):
             return "muted"
-        quiet = settings.quiet_hours
-        if quiet and quiet.covers(now.astimezone(ZoneInfo(self.config.digest.timezone)).time()):
+        if self.quiet(now):
             return "quiet_hours"
         if settings.claim_days and _claim_age(alert) > timedelta(days=settings.claim_days):
             return "claim_age"
@@ -40,6 +40,14 @@ class AlertPolicy:
             ):
                 return "cooldown"
         return None
+
+    def quiet(self, now: datetime | None = None) -> bool:
+        """Whether `now` falls in the configured quiet hours (the digest's time zone)."""
+        quiet = self.config.alerts.quiet_hours
+        if quiet is None:
+            return False
+        zone = ZoneInfo(self.config.digest.timezone)
+        return quiet.covers((now or datetime.now(UTC)).astimezone(zone).time())
 
 
 def _claim_age(alert: Alert) -> timedelta:

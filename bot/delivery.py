@@ -12,7 +12,9 @@ Anything else is retried for as long as it takes, with backoff capped at `max_de
 the far side asks for (a flood wait) is obeyed and is not counted as an attempt.
 
 Before sending to a chat, the policy may hold an alert back (muted channel, quiet
-hours, cool-down); a terminal or a file gets every alert. After sending, sinks that can
+hours, cool-down); a terminal or a file gets every alert. Alerts held by quiet hours go
+out when the hours end (or at a start outside them), if raised within `QUIET_RELEASE`:
+analysts asked not to be woken, not to wait for the next digest. After sending, sinks that can
 edit re-render alerts whose story changed, at most once per `EDIT_GAP_S` each; edits are
 best effort and never block new alerts.
 """
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 EDIT_GAP_S = 60.0  # a viral story is re-rendered at most once a minute per chat
 BATCH = 50  # deliveries loaded at a time
+QUIET_RELEASE = timedelta(hours=24)  # older held alerts were listed in a digest
 
 
 class DeliveryWorker:
@@ -50,6 +53,7 @@ class DeliveryWorker:
         self._store = store
         self._sinks = tuple(sinks)
         self._policy = policy
+        self._quiet: bool | None = None  # whether quiet hours held the last pass
         self._base = base_delay_s
         self._max = max_delay_s
         # destination -> alert id -> (message ref, sent at): sent, but not yet committed
@@ -75,6 +79,7 @@ class DeliveryWorker:
             return await self._deliver_due()
 
     async def _deliver_due(self) -> int:
+        await self._end_quiet_hours()
         done = 0
         for sink in self._sinks:
             await self._record_unrecorded(sink.name)
@@ -89,6 +94,23 @@ class DeliveryWorker:
             if isinstance(sink, Editable):
                 await self._edit_due(sink, sink.name)
         return done
+
+    async def _end_quiet_hours(self) -> None:
+        """Once quiet hours are over, what they held is pending again: the pass sends it
+        through the policy, so mutes and the cool-down still apply."""
+        if self._policy is None:
+            return
+        quiet, was_quiet = self._policy.quiet(), self._quiet
+        self._quiet = quiet
+        if quiet or was_quiet is False:
+            return
+        now = datetime.now(UTC)
+        async with self._store.transaction():
+            released = await self._store.alerts.release_held(
+                "quiet_hours", to_db(now - QUIET_RELEASE), to_db(now)
+            )
+        if released:
+            log.info("quiet hours are over: %d held alert deliveries go out", released)
 
     async def _due(self, destination: str) -> list[int]:
         """Pending deliveries due now, less those sent whose commit is still owed."""

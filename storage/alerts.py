@@ -220,6 +220,18 @@ class Alerts:
             (reason, alert_id, destination),
         )
 
+    async def release_held(self, reason: str, raised_since: str, now: str) -> int:
+        """Make deliveries held for `reason` pending again, due `now`, for alerts raised
+        since `raised_since` (older ones were in a digest already); returns how many."""
+        rows = await self._db.fetch_all(
+            """UPDATE deliveries SET status = 'pending', held = NULL, next_attempt_at = ?
+               WHERE status = 'held' AND held = ?
+                 AND alert_id IN (SELECT id FROM alerts WHERE created_at >= ?)
+               RETURNING alert_id""",
+            (now, reason, raised_since),
+        )
+        return len(rows)
+
     async def claim_sent_between(
         self, claim_id: str, destination: str, start: datetime, end: datetime
     ) -> bool:

@@ -15,7 +15,7 @@ from bot.digest import build_digest
 from bot.digest_render import render_text
 from monitors.models import Claim, Match
 from storage import NewPost
-from storage.dates import now_db
+from storage.dates import now_db, to_db
 from tests.conftest import T0, make_post
 
 
@@ -91,6 +91,42 @@ async def test_quiet_hours_in_the_digest_zone_hold_alerts(store, start, end, qui
     night = datetime(2026, 1, 10, 21, 30, tzinfo=UTC)  # 23:30 in Kyiv
     [alert] = await store.alerts.load([alert_id])
     assert (await policy.hold_reason(alert, "chat", night) == "quiet_hours") is quiet
+
+
+def hours_from_now(start_h: int, end_h: int) -> dict:
+    now = datetime.now(UTC)
+    start, end = (now + timedelta(hours=h) for h in (start_h, end_h))
+    return {"quiet_hours": {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}}
+
+
+async def test_what_quiet_hours_held_goes_out_when_they_end(store):
+    """Analysts asked not to be woken at night, not to read the night's alerts in the
+    next digest, a day later; an alert held for two days was in a digest already."""
+    tonight, older, muted = await raise_alerts(store, 0, 1, 2)
+    policy = AlertPolicy(store, parse_config({"alerts": hours_from_now(-1, 1)}))  # quiet now
+    sink = Recorder()
+    outbox = DeliveryWorker(store, [sink], policy=policy)
+    assert await outbox.deliver_due() == 3 and sink.sent == []
+    async with store.transaction():
+        two_days_ago = to_db(datetime.now(UTC) - timedelta(days=2))
+        await store.db.execute(
+            "UPDATE alerts SET created_at = ? WHERE id = ?", (two_days_ago, older)
+        )
+        await store.db.execute("UPDATE deliveries SET held = 'muted' WHERE alert_id = ?", (muted,))
+    assert await outbox.deliver_due() == 0  # still quiet: nothing released
+
+    policy.config = parse_config({"alerts": hours_from_now(2, 3)})  # reloaded: not quiet now
+    assert await outbox.deliver_due() == 1
+    assert sink.sent == [tonight]
+    assert await held(store) == [(older, "quiet_hours"), (muted, "muted")]
+
+
+async def test_a_start_outside_quiet_hours_sends_what_they_held(store):
+    [alert_id] = await raise_alerts(store, 0)
+    outbox, sink = worker(store, hours_from_now(-1, 1))
+    await outbox.deliver_due()
+    restarted, sink = worker(store, hours_from_now(2, 3))
+    assert await restarted.deliver_due() == 1 and sink.sent == [alert_id]
 
 
 async def test_a_muted_channel_is_held_until_the_mute_ends(store):
