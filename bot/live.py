@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from telethon import TelegramClient
+from telethon import TelegramClient, errors
 
 from bot.app import App
 from bot.chat import AnalystChat
@@ -278,9 +278,16 @@ class LiveService:
     async def _start_bot(self, bot: TelegramClient) -> None:
         await self._reconnect("connect bot", bot.connect)
         if not await bot.is_user_authorized():
-            await self._reconnect(
-                "bot login", lambda: bot.sign_in(bot_token=self._secrets.bot_token)
-            )
+            try:
+                await self._reconnect(
+                    "bot login", lambda: bot.sign_in(bot_token=self._secrets.bot_token)
+                )
+            except (errors.AccessTokenInvalidError, errors.AccessTokenExpiredError) as exc:
+                # Not the user session: `claimwatch login` would not help here.
+                raise ConfigError(
+                    f"Telegram refused the bot token ({exc.message}): set CLAIMWATCH_BOT_TOKEN "
+                    "to the token @BotFather gives for the bot"
+                ) from None
         log.info("alerts go to %d chat(s) through the bot", len(self.outputs.telegram))
 
     async def _keep_connected(self, client: TelegramClient, name: str) -> None:

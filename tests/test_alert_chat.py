@@ -347,6 +347,27 @@ async def test_an_expired_session_is_told_to_the_chat_through_the_bot(tmp_path, 
     assert "session expired or was revoked" in chat.texts()[-1]
 
 
+async def test_a_refused_bot_token_stops_the_start_naming_the_token_not_login(
+    tmp_path, world, chat, monkeypatch
+):
+    async def signed_out() -> bool:
+        return False
+
+    monkeypatch.setattr(chat.client, "is_user_authorized", signed_out)
+    # sign_in asks get_me first, which answers None for a client not signed in.
+    chat.client.fail_next(
+        functions.users.GetUsersRequest, rpc_error(errors.AuthKeyUnregisteredError)
+    )
+    chat.client.fail_next(
+        functions.auth.ImportBotAuthorizationRequest, rpc_error(errors.AccessTokenInvalidError)
+    )
+    service = await open_service(tmp_path, world, chat)
+    with pytest.raises(ConfigError, match="refused the bot token") as refused:
+        await asyncio.wait_for(service.run_until_stopped(), 5)
+    assert "CLAIMWATCH_BOT_TOKEN" in str(refused.value)
+    assert "claimwatch login" not in str(refused.value)
+
+
 async def test_search_status_digest_help_and_unmute_answer_in_html(service, world, chat):
     await world.publish(RDK, RAID)
     await sent_count(chat, 1)
