@@ -27,6 +27,17 @@ BOT = types.User(
 )
 
 
+# Telegram's limits, in UTF-16 units of the text left once the markup is parsed (which
+# Telethon does before sending): what it refuses, the fake refuses.
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def _check_length(request, limit: int, error: type[errors.RPCError]) -> None:
+    if len((request.message or "").encode("utf-16-le")) // 2 > limit:
+        raise error(request=request)
+
+
 class FakeChat:
     def __init__(self, client: FakeTelegramClient, chat_id: int = ALERT_CHAT) -> None:
         self.client = client
@@ -111,7 +122,10 @@ class FakeChat:
         """SendMessage, or SendMedia (whose text is the caption)."""
         self._check_peer(request.peer)
         if isinstance(request, functions.messages.SendMediaRequest):
+            _check_length(request, CAPTION_LIMIT, errors.MediaCaptionTooLongError)
             self.photos.append(request.message)
+        else:
+            _check_length(request, MESSAGE_LIMIT, errors.MessageTooLongError)
         message = types.Message(
             id=self._next_id(),
             peer_id=types.PeerChannel(self.channel.id),
@@ -133,6 +147,7 @@ class FakeChat:
             raise errors.MessageIdInvalidError(request=request)
         if old.message == request.message and old.entities == request.entities:
             raise errors.MessageNotModifiedError(request=request)
+        _check_length(request, MESSAGE_LIMIT, errors.MessageTooLongError)
         message = types.Message(
             id=old.id,
             peer_id=old.peer_id,

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from telethon import errors
 from telethon.tl import functions
 
 from bot.alert_render import render_alert_html
@@ -99,6 +100,18 @@ async def test_an_edit_that_needs_more_messages_sends_the_rest_quietly(chat):
     assert ids[0] == int(ref) and [chat.messages[i].message for i in ids] == chat.texts()
     extra = chat.client.sent(SendMessage)[-1]
     assert extra.silent and extra.reply_to.reply_to_msg_id == ids[0]
+
+
+async def test_a_huge_alert_goes_out_in_messages_telegram_accepts(chat):
+    """The fake chat refuses what Telegram refuses: over 4096 UTF-16 units of text."""
+    with pytest.raises(errors.MessageTooLongError):
+        await chat.client.send_message(chat.marked_id, "🇺🇦" * 1025)
+    sink = TelegramSink(chat.client, chat.marked_id, spacing_s=0)
+    huge = replace(
+        viral(alert(1), channels=400), text="Диверсанты 🇺🇦 " * 3000, translation="Raid " * 4000
+    )
+    await sink.send(huge)
+    assert len(chat.texts()) > 2
 
 
 async def test_an_edit_that_needs_fewer_messages_marks_the_rest(chat):
