@@ -14,9 +14,9 @@ the far side asks for (a flood wait) is obeyed and is not counted as an attempt.
 Before sending to a chat, the policy may hold an alert back (muted channel, quiet
 hours, cool-down); a terminal or a file gets every alert. Alerts held by quiet hours go
 out when the hours end (or at a start outside them), if raised within `QUIET_RELEASE`:
-analysts asked not to be woken, not to wait for the next digest. After sending, sinks that can
-edit re-render alerts whose story changed, at most once per `EDIT_GAP_S` each; edits are
-best effort and never block new alerts.
+analysts asked not to be woken, not to wait for the next digest. After sending, sinks
+that can edit re-render alerts whose story changed, at most once per `EDIT_GAP_S` each;
+edits are best effort and never block new alerts.
 """
 
 from __future__ import annotations

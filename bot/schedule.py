@@ -90,12 +90,12 @@ class DigestSchedule:
         oldest = due
         if last_sent is not None:
             oldest = max(last_sent + timedelta(days=1), due - timedelta(days=CATCH_UP_DAYS - 1))
+        days = [oldest + timedelta(days=n) for n in range((due - oldest).days + 1)]
         zone = self._settings.timezone
         owed = [
-            oldest + timedelta(days=n)
-            for n in range((due - oldest).days + 1)
-            if first_stored is not None
-            and first_stored < Period.of(oldest + timedelta(days=n), zone).end
+            day
+            for day in days
+            if first_stored is not None and first_stored < Period.of(day, zone).end
         ]
         if not owed:
             log.info("no digest owed at start (due: %s, last sent: %s)", due, last_sent)

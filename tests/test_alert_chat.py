@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,13 +100,22 @@ async def open_service(tmp_path, world, chat, config: str = CONFIG) -> LiveServi
     )
 
 
-@pytest.fixture
-async def service(tmp_path, world, chat):
+@contextlib.asynccontextmanager
+async def started(tmp_path, world, chat) -> AsyncIterator[LiveService]:
+    """The service over the default config, started and stopped around the block."""
     service = await open_service(tmp_path, world, chat)
     await service.start()
-    await eventually(lambda: _resolved(service))
-    yield service
-    await service.stop()
+    try:
+        yield service
+    finally:
+        await service.stop()
+
+
+@pytest.fixture
+async def service(tmp_path, world, chat):
+    async with started(tmp_path, world, chat) as service:
+        await eventually(lambda: _resolved(service))
+        yield service
 
 
 async def _resolved(service) -> bool:
@@ -233,14 +243,10 @@ async def test_without_its_username_the_bot_takes_every_addressed_command(
     chat.client.fail_next(
         functions.users.GetUsersRequest, rpc_error(errors.AuthKeyUnregisteredError)
     )
-    service = await open_service(tmp_path, world, chat)
-    await service.start()
-    try:
+    async with started(tmp_path, world, chat):
         await chat.command("/claims@other_bot")
-        assert "car" in chat.client.sent(SendMessage)[-1].message
-        assert "username is unknown" in caplog.text
-    finally:
-        await service.stop()
+    assert "car" in chat.client.sent(SendMessage)[-1].message
+    assert "username is unknown" in caplog.text
 
 
 async def test_commands_take_any_whitespace_and_usage_errors_stay_short(service, chat):
@@ -269,13 +275,9 @@ async def test_an_alert_chat_the_bot_was_removed_from_does_not_stop_the_service(
     chat.client.fail_next(
         functions.channels.GetChannelsRequest, rpc_error(errors.ChannelPrivateError)
     )
-    service = await open_service(tmp_path, world, chat)
-    await service.start()
-    try:
+    async with started(tmp_path, world, chat) as service:
         await eventually(lambda: _resolved(service))  # the channels are followed all the same
-        assert "commands there ignored" in caplog.text
-    finally:
-        await service.stop()
+    assert "commands there ignored" in caplog.text
 
 
 async def test_flood_wait_holds_the_alert_until_telegram_allows_it(service, world, chat):
