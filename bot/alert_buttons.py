@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from telethon import Button
 
-from monitors.models import MAX_ID
+from monitors.models import parse_id
 from storage import Alert
 
 PREFIX = "cw"
@@ -45,11 +45,10 @@ def parse_callback(data: bytes) -> Press | None:
         prefix, code, alert_id = data.decode("ascii").split(":")
     except (UnicodeDecodeError, ValueError):
         return None
-    if prefix != PREFIX or code not in ACTIONS or not alert_id.isdigit():
+    number = parse_id(alert_id)
+    if prefix != PREFIX or code not in ACTIONS or number is None:
         return None
-    if int(alert_id) > MAX_ID:  # no such alert; SQLite could not even look it up
-        return None
-    return Press(ACTIONS[code], int(alert_id))
+    return Press(ACTIONS[code], number)
 
 
 def _data(code: str, alert_id: int) -> bytes:

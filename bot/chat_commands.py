@@ -19,7 +19,7 @@ from bot.digest import build_digest
 from bot.digest_render import render_html
 from bot.status import show_status
 from bot.telegram_html import bold, escape, link, one_line, shorten, split_message
-from monitors.models import MAX_ID, message_link
+from monitors.models import message_link, parse_id
 from storage.alerts import channel_name
 from storage.dates import now_db
 
@@ -65,14 +65,13 @@ class Commands:
     def knows(self, text: str, bot_username: str | None = None) -> bool:
         """Whether `text` is one of our commands: "/mute@other_bot" is another bot's
         (a group may have several), so it counts only when we know our username."""
-        head = text.split(maxsplit=1)[0]
-        addressed = head.partition("@")[2].lower()
+        name, addressed, _ = _split(text)
         mine = not addressed or bot_username is None or addressed == bot_username.lower()
-        return mine and _split(text)[0] in self._table
+        return mine and name in self._table
 
     async def run(self, text: str, by: str) -> list[str]:
         """The reply to one command line from `by` (a name for the history), as pieces."""
-        name, args = _split(text)
+        name, _, args = _split(text)
         handler = self._table.get(name)
         if handler is None:
             return [f"Unknown command /{escape(name)}. Send /help for the list."]
@@ -162,8 +161,9 @@ class Commands:
         """A channel by @username, t.me link or numeric id, as stored or configured."""
         key = bare_username(name)
         store = self._app.store
-        if key.isascii() and key.isdigit():  # "²" is a digit to isdigit, not to int
-            row = await store.channels.get(int(key)) if int(key) <= MAX_ID else None
+        if key.isdigit():
+            number = parse_id(key)
+            row = await store.channels.get(number) if number is not None else None
         else:
             row = await store.channels.get_by_username(key)
         if row is None:
@@ -171,10 +171,12 @@ class Commands:
         return row.id, channel_name(row.id, row.username, row.title)
 
 
-def _split(text: str) -> tuple[str, str]:
-    """("mute", "@chan 6") from "/mute@claimwatch_bot @chan 6" (or "/mute\n@chan 6")."""
+def _split(text: str) -> tuple[str, str, str]:
+    """("mute", "claimwatch_bot", "@chan 6") from "/mute@claimwatch_bot @chan 6" (or
+    "/mute\n@chan 6", addressed to no bot in particular: "")."""
     head, *args = text.split(maxsplit=1)
-    return head.removeprefix("/").split("@", 1)[0].lower(), args[0] if args else ""
+    name, _, addressed = head.removeprefix("/").partition("@")
+    return name.lower(), addressed.lower(), args[0] if args else ""
 
 
 def _quoted(argument: str) -> str:

@@ -16,6 +16,16 @@ UNDETERMINED = "und"
 MAX_ID = 2**63 - 1  # Telegram ids are 64-bit, as SQLite integers are
 
 
+def parse_id(text: str) -> int | None:
+    """The id written in `text` as ASCII digits, or None when it is not one or SQLite could
+    not hold it (so a lookup with it cannot fail: nothing has that id). isdigit alone
+    also accepts "²", which int refuses."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
 @dataclass(frozen=True, slots=True)
 class ForwardOrigin:
     """Where a forwarded post came from (as much as the source tells)."""
