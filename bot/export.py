@@ -14,21 +14,22 @@ async def export_table(db: Path, what: str, fmt: str, out: IO[str]) -> int:
     """Write every row of `what`; returns the row count."""
     store = await Store.open(db)
     try:
-        rows = {
-            "posts": store.posts.export_rows,
-            "claims": store.claims.export_rows,
-            "alerts": store.alerts.export_rows,
-            "clusters": store.clusters.export_rows,
-        }[what]()
-        count = 0
+        table = {
+            "posts": store.posts,
+            "claims": store.claims,
+            "alerts": store.alerts,
+            "clusters": store.clusters,
+        }[what]
         writer = None
-        async for row in rows:
-            if fmt == "jsonl":
+        if fmt == "csv":
+            # the header comes from the table, so an empty one still names its columns
+            writer = csv.DictWriter(out, fieldnames=table.EXPORT_FIELDS)
+            writer.writeheader()
+        count = 0
+        async for row in table.export_rows():
+            if writer is None:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
             else:
-                if writer is None:
-                    writer = csv.DictWriter(out, fieldnames=list(row))
-                    writer.writeheader()
                 writer.writerow({k: _cell(v) for k, v in row.items()})
             count += 1
         return count

@@ -338,8 +338,14 @@ class Alerts:
                 posts.append((row["channel_id"], story_post))
         return found
 
+    EXPORT_FIELDS = (
+        "alert_id", "channel_id", "channel", "category", "message_id", "link", "date", "text",
+        "lang", "translation", "claim_id", "claim_text", "claim_source", "score", "stance",
+        "reasons", "cluster_id", "cluster_size", "cluster_channels",
+    )  # fmt: skip
+
     async def export_rows(self) -> AsyncIterator[dict]:
-        for row in await self._db.fetch_all(f"{_SELECT_ALERT} ORDER BY a.id"):
+        async for row in self._db.iterate(f"{_SELECT_ALERT} ORDER BY a.id"):
             yield _alert_from_row(row, ()).to_json()
 
     async def alerting_matches(self) -> list[tuple[int, int, str, str]]:

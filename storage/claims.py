@@ -131,13 +131,18 @@ class Claims:
         )
         return [(_from_row(row), from_db(row["appeared"])) for row in rows]  # type: ignore[misc]
 
+    EXPORT_FIELDS = (
+        "id", "text", "title", "source", "source_url", "published", "status", "created_at",
+        "matches", "alerts",
+    )  # fmt: skip
+
     async def export_rows(self) -> AsyncIterator[dict]:
-        rows = await self._db.fetch_all(
+        rows = self._db.iterate(
             """SELECT k.*, (SELECT count(*) FROM matches m WHERE m.claim_id = k.id) AS matches,
                  (SELECT count(*) FROM alerts a WHERE a.claim_id = k.id) AS alerts
                FROM claims k ORDER BY k.created_at, k.id"""
         )
-        for row in rows:
+        async for row in rows:
             yield {
                 "id": row["id"],
                 "text": row["text"],

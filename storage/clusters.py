@@ -120,8 +120,13 @@ class Clusters:
             for row in rows
         ]
 
+    EXPORT_FIELDS = (
+        "cluster_id", "first_channel_id", "first_channel", "first_message_id", "first_date",
+        "last_date", "size", "channels", "languages", "categories",
+    )  # fmt: skip
+
     async def export_rows(self) -> AsyncIterator[dict]:
-        rows = await self._db.fetch_all(
+        rows = self._db.iterate(
             """SELECT k.*, c.username, c.title,
                  (SELECT group_concat(DISTINCT p.lang) FROM posts p
                    WHERE p.cluster_id = k.id) AS langs,
@@ -131,7 +136,7 @@ class Clusters:
                FROM clusters k LEFT JOIN channels c ON c.id = k.first_channel_id
                ORDER BY k.first_date"""
         )
-        for row in rows:
+        async for row in rows:
             yield {
                 "cluster_id": row["id"],
                 "first_channel_id": row["first_channel_id"],

@@ -256,14 +256,20 @@ class Posts:
         )
         return [(row["id"], post_from_row(row)) for row in rows]
 
+    EXPORT_FIELDS = (
+        "channel_id", "channel", "category", "message_id", "date", "text", "lang",
+        "translation", "cluster_id", "edited", "edit_date", "deleted", "version",
+        "forwarded_from", "media",
+    )  # fmt: skip
+
     async def export_rows(self) -> AsyncIterator[dict]:
         """Every post as a flat dict (the `claimwatch export posts` contract)."""
-        rows = await self._db.fetch_all(
+        rows = self._db.iterate(
             """SELECT p.*, c.username, c.title, c.category FROM posts p
                LEFT JOIN channels c ON c.id = p.channel_id
                ORDER BY p.channel_id, p.message_id"""
         )
-        for row in rows:
+        async for row in rows:
             yield {
                 "channel_id": row["channel_id"],
                 "channel": row["username"] or row["title"],

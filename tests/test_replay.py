@@ -1,6 +1,7 @@
 """`claimwatch replay` through the real pipeline: idempotent, edit-aware, clean errors."""
 
 import asyncio
+import csv
 import json
 
 import pytest
@@ -168,3 +169,31 @@ def test_freed_memory_is_returned_as_posts_are_handed_over(monkeypatch):
     assert list(handed_over(list(range(5)))) == [0, 1, 2, 3, 4]
     assert len(returned) == 3  # with 4, 2 and 0 posts left
     replay.release_free_memory()  # the real one (a no-op without glibc)
+
+
+async def export_fields(db, table: str) -> tuple[str, ...]:
+    """The table's declared columns; opening the store makes an empty database."""
+    store = await Store.open(db)
+    try:
+        return getattr(store, table).EXPORT_FIELDS
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("table", ["posts", "claims", "alerts", "clusters"])
+def test_csv_export_names_its_columns_with_rows_or_without(tmp_path, capsys, table):
+    empty = tmp_path / "empty.db"
+    fields = asyncio.run(export_fields(empty, table))
+    header = run(["export", table, "--db", str(empty), "--format", "csv"], capsys)[1]
+    assert header.splitlines() == [",".join(fields)]
+
+    config = tmp_path / "config.toml"
+    config.write_text(CLAIM_CONFIG, encoding="utf-8")
+    folder = export(tmp_path, [message(1, "Sunny in Bryansk today.", 0), message(2, RAID, 5)])
+    db = tmp_path / "cw.db"
+    assert run(["replay", str(folder), "--config", str(config), "--db", str(db)], capsys)[0] == 0
+    exported = run(["export", table, "--db", str(db), "--format", "csv"], capsys)[1]
+    rows = list(csv.DictReader(exported.splitlines()))
+    assert rows and all(tuple(row) == fields for row in rows)
+    lines = run(["export", table, "--db", str(db)], capsys)[1].splitlines()
+    assert [tuple(json.loads(line)) for line in lines] == [fields] * len(rows)
