@@ -38,6 +38,7 @@ VECTOR_CANDIDATES = 8  # nearest vectors checked for shared skeletons
 # its messages itself, but a hand-edited export dated next year would otherwise make
 # every remembered post look expired at once.
 MAX_FUTURE_S = 3600.0
+SWEEP_S = 86400.0  # how often idle channels' boilerplate tables are looked for
 _SHINGLE_MULTS = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9][:SHINGLE], dtype=np.uint64
 )
@@ -98,22 +99,49 @@ class BoilerplateFilter:
     """Learns, per channel, the lines it repeats (signatures, footers, rubric headers).
 
     Counts decay by halving when a channel's table is full, so memory stays bounded and
-    a line a channel stopped using is eventually forgotten.
+    a line a channel stopped using is eventually forgotten. A channel that has posted
+    nothing for `idle` of wall-clock time (it left the config, or went quiet) loses its
+    table, up to 0.33 MB: a service that runs for months sees channels come and go, and
+    a channel that comes back relearns its footer within `min_repeats` posts.
     """
 
-    def __init__(self, min_repeats: int = 3, max_lines: int = 2048) -> None:
+    def __init__(
+        self,
+        min_repeats: int = 3,
+        max_lines: int = 2048,
+        idle: timedelta = timedelta(days=30),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.min_repeats = min_repeats
         self.max_lines = max_lines
+        self.idle_seconds = idle.total_seconds()
+        self._clock = clock
         self._counts: dict[int, dict[str, int]] = {}
+        self._seen: dict[int, float] = {}
+        self._next_sweep = -np.inf
+
+    def __len__(self) -> int:
+        return len(self._counts)
 
     def strip(self, channel_id: int, lines: list[str]) -> list[str]:
         """Count this post's lines, then return those the channel does not repeat."""
+        now = self._clock()
+        self._seen[channel_id] = now
+        if now >= self._next_sweep:
+            self._sweep(now)
         counts = self._counts.setdefault(channel_id, {})
         for line in set(lines):
             counts[line] = counts.get(line, 0) + 1
         if len(counts) > self.max_lines:
             self._counts[channel_id] = {k: v // 2 for k, v in counts.items() if v > 1}
         return [line for line in lines if counts.get(line, 0) < self.min_repeats]
+
+    def _sweep(self, now: float) -> None:
+        """Drop idle channels' tables; once a day, so a post pays one clock read."""
+        self._next_sweep = now + SWEEP_S
+        for channel_id in [c for c, seen in self._seen.items() if now - seen > self.idle_seconds]:
+            del self._seen[channel_id]
+            self._counts.pop(channel_id, None)
 
 
 class _VectorRing:
@@ -173,7 +201,7 @@ class Clusterer:
         self.max_entries = max_entries
         self.max_vectors = max_vectors
         self._clock = clock
-        self.boilerplate = BoilerplateFilter()
+        self.boilerplate = BoilerplateFilter(clock=clock)
         # The LSH only proposes candidates and exact shingle overlap decides; its low
         # threshold lets it propose trimmed copies, which containment accepts.
         self._lsh = MinHashLsh()

@@ -259,3 +259,21 @@ def test_only_the_closest_vectors_are_checked_for_shared_skeletons(decoys, reaso
     assert copy.reason == reason
     if reason == "crosslingual":
         assert (copy.cluster_id, copy.similarity) == (original.cluster_id, 0.5)
+
+
+def test_a_channel_idle_for_a_month_loses_its_boilerplate_table():
+    """A channel that left the config stops posting; its learned lines must not stay
+    in memory for the months the service runs."""
+    wall = [T0.timestamp()]
+    c = Clusterer(clock=lambda: wall[0])
+    texts = (REPORT, OTHER, THIRD)
+    for i, text in enumerate(texts):
+        c.assign(post(1, i, f"{text}\n{FOOTER}", i))
+    assert c.boilerplate.strip(1, [normalize(FOOTER)]) == []  # learned
+    wall[0] += timedelta(days=29).total_seconds()
+    c.assign(post(2, 1, REPORT, 1))
+    assert len(c.boilerplate) == 2  # a quiet month is not yet idle
+    wall[0] += timedelta(days=2).total_seconds()
+    c.assign(post(2, 2, OTHER, 2))
+    assert len(c.boilerplate) == 1  # channel 1 went: channel 2 posted a day ago
+    assert c.boilerplate.strip(1, [normalize(FOOTER)]) == [normalize(FOOTER)]
