@@ -5,9 +5,12 @@ service and `claimwatch --help` never pay for it and no display is needed."""
 from __future__ import annotations
 
 import io
+from collections import Counter
 from datetime import datetime, timedelta
 
-from bot.digest import Digest
+from bot.digest import Digest, Volume
+
+LEGEND_MAX = 10  # matplotlib's default colour cycle
 
 
 def render_chart(digest: Digest) -> bytes:
@@ -46,21 +49,34 @@ def _local(digest: Digest, moment: datetime) -> datetime:
     return digest.period.local(moment).replace(tzinfo=None)
 
 
+def category_series(volume: Volume) -> list[tuple[str, dict[datetime, int]]]:
+    """Posts per hour for each category, most posts first. Past LEGEND_MAX categories
+    the smallest share one series: more would repeat matplotlib's colours and run the
+    legend off the chart."""
+    named = list(volume.by_category)  # most posts first
+    shown = named if len(named) <= LEGEND_MAX else named[: LEGEND_MAX - 1]
+    rest = f"{len(named) - len(shown)} other categories"
+    series: dict[str, Counter[datetime]] = {name: Counter() for name in shown}
+    for row in volume.hourly:
+        name = row.category if row.category in series else rest
+        series.setdefault(name, Counter())[row.hour] += row.posts
+    return [(name, dict(counts)) for name, counts in series.items()]
+
+
 def _hourly(digest: Digest, ax) -> None:
-    categories = list(digest.volume.by_category)
+    series = category_series(digest.volume)
     hours = sorted({row.hour for row in digest.volume.hourly})
-    counts = {(row.hour, row.category): row.posts for row in digest.volume.hourly}
     bottom = [0] * len(hours)
     xs = [_local(digest, hour) + timedelta(minutes=30) for hour in hours]
-    for category in categories:
-        heights = [counts.get((hour, category), 0) for hour in hours]
+    for category, counts in series:
+        heights = [counts.get(hour, 0) for hour in hours]
         ax.bar(xs, heights, width=1 / 24 * 0.9, bottom=bottom, label=category)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     ax.set_title(f"Posts per hour by channel category ({digest.volume.posts} posts)", loc="left")
     ax.set_ylabel("posts")
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="y", alpha=0.3)
-    if categories:
+    if series:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
     else:
         ax.text(0.5, 0.5, "no posts", transform=ax.transAxes, ha="center", color="grey")

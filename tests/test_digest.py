@@ -12,8 +12,8 @@ from telethon.extensions import html as telethon_html
 from bot.app import App
 from bot.cli import cli
 from bot.config import parse_config
-from bot.digest import build_digest
-from bot.digest_chart import render_chart
+from bot.digest import HourVolume, Volume, build_digest
+from bot.digest_chart import LEGEND_MAX, category_series, render_chart
 from bot.digest_render import render_html, render_json, render_text
 from bot.digest_send import ConsoleDigestSender, DigestPublisher
 from bot.telegram_html import split_message, utf16_len
@@ -201,6 +201,24 @@ def test_split_cuts_an_overlong_line_between_tags_and_reopens_them():
 async def test_chart_is_a_png(app):
     png = render_chart(await digest_of(app))
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+def test_chart_folds_the_smallest_categories_into_one_series():
+    start = datetime(2023, 3, 2, tzinfo=UTC)
+    hourly = [
+        HourVolume(start + timedelta(hours=n % 24), f"cat{n:02d}", 100 - n) for n in range(60)
+    ]
+    by_category = {row.category: row.posts for row in hourly}
+    volume = Volume(sum(by_category.values()), by_category, {}, (), tuple(hourly))
+    series = category_series(volume)
+    assert len(series) == LEGEND_MAX
+    assert [name for name, _ in series[:-1]] == [f"cat{n:02d}" for n in range(LEGEND_MAX - 1)]
+    name, counts = series[-1]
+    assert name == f"{60 - LEGEND_MAX + 1} other categories"
+    assert sum(sum(c.values()) for _, c in series) == volume.posts  # nothing dropped
+    assert counts[start + timedelta(hours=9)] == (100 - 9) + (100 - 33) + (100 - 57)
+    few = Volume(3, {"official": 2, "partisan": 1}, {}, (), tuple(hourly[:0]))
+    assert [name for name, _ in category_series(few)] == ["official", "partisan"]
 
 
 async def test_a_day_is_sent_once(app):
