@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.digest import Digest, Volume
 
@@ -32,21 +33,20 @@ def render_chart(digest: Digest) -> bytes:
         layout="constrained",
     )
     try:
-        _hourly(digest, hours)
-        _timeline(digest, claims, timeline)
-        timeline.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
-        timeline.set_xlim(_local(digest, digest.period.start), _local(digest, digest.period.end))
+        _hourly(digest.volume, hours)
+        _timeline(claims, timeline)
+        # Times are plotted as the instants they are and only labelled in local time: on
+        # the day clocks go back, the two hours that read 03:00 get a bar each.
+        zone = ZoneInfo(digest.period.tz)
+        timeline.xaxis.set_major_locator(mdates.AutoDateLocator(tz=zone))
+        timeline.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))
+        timeline.set_xlim(digest.period.start, digest.period.end)
         timeline.set_xlabel(f"{digest.period.day:%a %-d %b %Y}, local time ({digest.period.tz})")
         out = io.BytesIO()
         fig.savefig(out, format="png", dpi=110)
     finally:
         plt.close(fig)
     return out.getvalue()
-
-
-def _local(digest: Digest, moment: datetime) -> datetime:
-    """Naive local time: matplotlib then plots wall-clock hours without a tz setting."""
-    return digest.period.local(moment).replace(tzinfo=None)
 
 
 def category_series(volume: Volume) -> list[tuple[str, dict[datetime, int]]]:
@@ -63,16 +63,16 @@ def category_series(volume: Volume) -> list[tuple[str, dict[datetime, int]]]:
     return [(name, dict(counts)) for name, counts in series.items()]
 
 
-def _hourly(digest: Digest, ax) -> None:
-    series = category_series(digest.volume)
-    hours = sorted({row.hour for row in digest.volume.hourly})
+def _hourly(volume: Volume, ax) -> None:
+    series = category_series(volume)
+    hours = sorted({row.hour for row in volume.hourly})
     bottom = [0] * len(hours)
-    xs = [_local(digest, hour) + timedelta(minutes=30) for hour in hours]
+    xs = [hour + timedelta(minutes=30) for hour in hours]
     for category, counts in series:
         heights = [counts.get(hour, 0) for hour in hours]
         ax.bar(xs, heights, width=1 / 24 * 0.9, bottom=bottom, label=category)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    ax.set_title(f"Posts per hour by channel category ({digest.volume.posts} posts)", loc="left")
+    ax.set_title(f"Posts per hour by channel category ({volume.posts} posts)", loc="left")
     ax.set_ylabel("posts")
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="y", alpha=0.3)
@@ -82,15 +82,15 @@ def _hourly(digest: Digest, ax) -> None:
         ax.text(0.5, 0.5, "no posts", transform=ax.transAxes, ha="center", color="grey")
 
 
-def _timeline(digest: Digest, claims, ax) -> None:
+def _timeline(claims, ax) -> None:
     ax.set_title(
         "Claims: first Telegram post (● green corroborated, red refuted or walked back,"
         " grey unverified) vs live blog (■)",
         loc="left",
     )
     for row, claim in enumerate(claims):
-        telegram = _local(digest, claim.first.date) if claim.first else None
-        blog = _local(digest, claim.published) if claim.published else None
+        telegram = claim.first.date if claim.first else None
+        blog = claim.published
         colour = {"corroborated": "tab:green", "refuted": "tab:red"}.get(claim.status, "grey")
         if telegram and blog:
             ax.plot([telegram, blog], [row, row], color=colour, linewidth=2, alpha=0.5)

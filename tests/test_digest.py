@@ -13,7 +13,7 @@ from bot.app import App
 from bot.cli import cli
 from bot.config import parse_config
 from bot.digest import HourVolume, Volume, build_digest
-from bot.digest_chart import LEGEND_MAX, category_series, render_chart
+from bot.digest_chart import LEGEND_MAX, _hourly, category_series, render_chart
 from bot.digest_render import render_html, render_json, render_text
 from bot.digest_send import ConsoleDigestSender, DigestPublisher
 from bot.telegram_html import split_message, utf16_len
@@ -219,6 +219,25 @@ def test_chart_folds_the_smallest_categories_into_one_series():
     assert counts[start + timedelta(hours=9)] == (100 - 9) + (100 - 33) + (100 - 57)
     few = Volume(3, {"official": 2, "partisan": 1}, {}, (), tuple(hourly[:0]))
     assert [name for name, _ in category_series(few)] == ["official", "partisan"]
+
+
+def test_the_hour_clocks_repeat_gets_its_own_bar():
+    """Kyiv, 27 Oct 2024: 03:00 comes twice (00:00 and 01:00 UTC)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first, second = datetime(2024, 10, 27, 0, tzinfo=UTC), datetime(2024, 10, 27, 1, tzinfo=UTC)
+    hourly = (HourVolume(first, "official", 4), HourVolume(second, "official", 6))
+    fig, ax = plt.subplots()
+    try:
+        _hourly(Volume(10, {"official": 10}, {}, (), hourly), ax)
+        bars = sorted((patch.get_x(), patch.get_height()) for patch in ax.patches)
+    finally:
+        plt.close(fig)
+    assert [height for _, height in bars] == [4, 6]
+    assert bars[1][0] - bars[0][0] == pytest.approx(1 / 24)
 
 
 async def test_a_day_is_sent_once(app):
